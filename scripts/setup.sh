@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Provision everything tke-catalog's demo and tests need, idempotently:
+#   - the Python virtualenv (.venv) with the package and its test extras;
+#   - the helm CLI, built from the Go module proxy with its version ldflags;
+#   - Debian's docker-registry (CNCF distribution) and containerd binaries, extracted, never run as services;
+#   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane.
+# Binaries are cached outside the repository in $TKE_CATALOG_CACHE (default ~/.cache/tke-catalog);
+# a warm machine skips every build in seconds. Each step prints what it did and how long it took.
+#
+# Usage: scripts/setup.sh [all|python|helm|registry|containerd|control-plane]...   (default: all)
+set -euo pipefail
+
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KUBE_VERSION="${KUBE_VERSION:-1.36.3}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${TKE_CATALOG_CACHE:-$HOME/.cache/tke-catalog}"
+BIN="$CACHE/bin"
+mkdir -p "$BIN" "$CACHE/build"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+step() {  # step NAME FUNCTION: run FUNCTION, report its duration
+  local name="$1" start end
+  start=$(date +%s)
+  "$2"
+  end=$(date +%s)
+  log "$name: done in $((end - start))s"
+}
+
+apt_updated=0
+apt_download() {  # apt_download PACKAGE DEST: extract a Debian package's files without installing it
+  local pkg="$1" dest="$2" tmp
+  tmp="$(mktemp -d)"
+  if ! (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1); then
+    if [ "$apt_updated" = 0 ]; then apt-get update -qq >/dev/null; apt_updated=1; fi
+    (cd "$tmp" && apt-get download "$pkg" >/dev/null)
+  fi
+  dpkg -x "$tmp"/"$pkg"_*.deb "$dest"
+  rm -rf "$tmp"
+}
+
+setup_python() {
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    log "creating $ROOT/.venv"
+    python3 -m venv "$ROOT/.venv"
+  fi
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]"
+  log "python: $("$ROOT/.venv/bin/python" --version), package installed in editable mode"
+}
+
+setup_helm() {
+  if [ -x "$BIN/helm" ] && [ "$("$BIN/helm" version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ]; then
+    log "helm $HELM_VERSION already built"; return
+  fi
+  local major="${HELM_VERSION%%.*}" gomod kminor pkg
+  pkg="helm.sh/helm/$major"
+  gomod="$(go mod download -json "$pkg@$HELM_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+  kminor="$(sed -nE 's#^\s*k8s.io/client-go v0\.([0-9]+)\..*#\1#p' "$gomod" | head -1)"
+  log "building helm $HELM_VERSION (default Kubernetes 1.$kminor) from the Go module proxy"
+  local ld="-s -w -X $pkg/internal/version.version=$HELM_VERSION -X $pkg/internal/version.gitTreeState=clean"
+  if [ "$major" = v3 ]; then
+    ld="$ld -X $pkg/pkg/chartutil.k8sVersionMajor=1 -X $pkg/pkg/chartutil.k8sVersionMinor=$kminor"
+    ld="$ld -X $pkg/pkg/lint/rules.k8sVersionMajor=1 -X $pkg/pkg/lint/rules.k8sVersionMinor=$kminor"
+  fi
+  GOBIN="$BIN" go install -trimpath -ldflags "$ld" "$pkg/cmd/helm@$HELM_VERSION"
+  log "helm: $("$BIN/helm" version --short)"
+}
+
+setup_registry() {
+  if [ -x "$BIN/docker-registry" ]; then log "docker-registry already extracted"; return; fi
+  local tmp; tmp="$(mktemp -d)"
+  apt_download docker-registry "$tmp"
+  install -m 0755 "$tmp/usr/bin/docker-registry" "$BIN/docker-registry"
+  rm -rf "$tmp"
+  log "docker-registry: extracted from Debian's package (not installed as a service)"
+}
+
+setup_containerd() {
+  if [ -x "$BIN/containerd" ]; then log "containerd already extracted"; return; fi
+  local tmp; tmp="$(mktemp -d)"
+  apt_download containerd "$tmp"
+  install -m 0755 "$tmp/usr/bin/containerd" "$BIN/containerd"
+  rm -rf "$tmp"
+  log "containerd: $("$BIN/containerd" --version)"
+}
+
+setup_etcd() {
+  if [ -x "$BIN/etcd" ] && "$BIN/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}$"; then
+    log "etcd $ETCD_VERSION already built"; return
+  fi
+  local mod="$CACHE/build/etcd-$ETCD_VERSION"
+  mkdir -p "$mod"
+  (
+    cd "$mod"
+    [ -f go.mod ] || go mod init tke-catalog.local/etcd-build >/dev/null 2>&1
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
+    go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  )
+  log "etcd: $("$BIN/etcd" --version | head -1)"
+}
+
+kube_ok() {  # kube_ok NAME: the cached binary reports the wanted version
+  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q "v$KUBE_VERSION\$"
+}
+
+setup_kube() {
+  if kube_ok kube-apiserver && kube_ok kube-controller-manager && kube_ok kube-scheduler; then
+    log "kubernetes v$KUBE_VERSION control plane already built"; return
+  fi
+  local mod="$CACHE/build/kubernetes-v$KUBE_VERSION" minor="${KUBE_VERSION#1.}" gomod date
+  minor="${minor%%.*}"
+  mkdir -p "$mod"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler v$KUBE_VERSION (first run: 15-30 min)"
+  (
+    cd "$mod"
+    if [ ! -f go.mod ]; then
+      go mod init tke-catalog.local/kubernetes-build >/dev/null 2>&1
+      # k8s.io/kubernetes replaces its staging modules with local folders; pin each to the served v0.X.Y.
+      gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+      for m in $(sed -nE 's#^\s*(k8s\.io/[A-Za-z0-9._-]+) => \./staging/.*#\1#p' "$gomod"); do
+        go mod edit -replace="$m=$m@v0.${KUBE_VERSION#1.}"
+      done
+      cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+      go get "k8s.io/kubernetes@v$KUBE_VERSION" >/dev/null 2>&1
+      go mod tidy >/dev/null 2>&1 || true
+    fi
+    date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    local ld="-s -w"
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ld="$ld -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$date"
+    done
+    go build -trimpath -ldflags "$ld" -o "$BIN/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+  )
+  log "kube-apiserver: $("$BIN/kube-apiserver" --version)"
+}
+
+setup_kwok() {
+  if [ -x "$BIN/kwok" ] && [ "$("$BIN/kwok" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$KWOK_VERSION" ]; then
+    log "kwok $KWOK_VERSION already built"; return
+  fi
+  GOBIN="$BIN" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  log "kwok: $("$BIN/kwok" --version 2>&1 | head -1)"
+}
+
+main() {
+  local what=("$@")
+  [ ${#what[@]} -gt 0 ] || what=(all)
+  for w in "${what[@]}"; do
+    case "$w" in
+      all) step python setup_python; step helm setup_helm; step registry setup_registry
+           step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
+      python) step python setup_python ;;
+      helm) step helm setup_helm ;;
+      registry) step registry setup_registry ;;
+      containerd) step containerd setup_containerd ;;
+      control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
+      *) log "unknown step '$w' (use all, python, helm, registry, containerd or control-plane)"; exit 2 ;;
+    esac
+  done
+  log "binaries are in $BIN"
+}
+
+main "$@"
