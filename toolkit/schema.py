@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError as _JsonSchemaError
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError as _JsonSchemaError  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -40,7 +40,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 def _meta_registry() -> Registry[Any]:
-    from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # the bundled meta-schemas
+    from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore[import-untyped]
 
     registry: Registry[Any] = SPECIFICATIONS
     return registry

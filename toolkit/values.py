@@ -14,7 +14,6 @@ layer may set it again). Provenance records which layer set each leaf.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ __all__ = [
     "is_secret_key",
     "merge_layers",
     "merge_values",
+    "path_is_secret",
     "redact",
 ]
 
@@ -44,7 +44,7 @@ LAYER_RAW = "rawValues"
 LAYER_SET = "values[]"
 
 REDACTED = "<redacted>"
-_SECRET = re.compile(r"password|passwd|token|secret|key|auth|credential|private|certificate", re.IGNORECASE)
+_SECRET = re.compile(r"password|passwd|token|secret|key|auth|credential", re.IGNORECASE)
 
 Path = tuple[str | int, ...]
 
@@ -97,7 +97,16 @@ def _merge_into(dst: dict[str, Any], src: Mapping[str, Any], prov: dict[Path, st
         if prov is not None:
             _forget(prov, here)
             _record(prov, here, value, layer)
-        dst[key] = _strip_nulls(copy.deepcopy(value)) if isinstance(value, Mapping) else copy.deepcopy(value)
+        dst[key] = _strip_nulls(_copy(value)) if isinstance(value, Mapping) else _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data (much faster than copy.deepcopy for values trees)."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _strip_nulls(value: Any) -> Any:
@@ -108,7 +117,7 @@ def _strip_nulls(value: Any) -> Any:
 
 def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` merged over `base` with helm's rules; neither input is changed."""
-    out = _strip_nulls(copy.deepcopy(dict(base)))
+    out = _strip_nulls(_copy(dict(base)))
     assert isinstance(out, dict)
     _merge_into(out, override, None, "", ())
     return out

@@ -1,7 +1,32 @@
-"""`tke-catalog build`."""
+"""`tke-catalog build`: package every chart into reproducible archives."""
 
 from __future__ import annotations
 
-from toolkit.cli._stub import not_implemented
+from pathlib import Path
 
-COMMANDS = [not_implemented("build", "Package every chart into reproducible archives.")]
+import click
+
+from toolkit.actions.build import build, find_chart_dirs
+from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+
+
+@click.command("build")
+@click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/charts"),
+              show_default=True, help="Folder for the archives and index.json.")
+@root_option
+@output_option("text", "json")
+def build_command(charts: tuple[Path, ...], out: Path, root: Path | None, output: str) -> None:
+    """Package every chart into reproducible archives (SOURCE_DATE_EPOCH sets the fixed mtime)."""
+    settings = settings_from(root)
+    folders = list(charts) or find_chart_dirs(settings.charts_dir)
+    result = build(folders, out=out, epoch=settings.source_date_epoch)
+    if output == "json":
+        echo_json(result.as_dict())
+        return
+    for chart in result.charts:
+        click.echo(f"{chart.name:<24} {chart.version:<10} {chart.digest}  {chart.path}")
+    click.echo(f"{len(result.charts)} charts built; index: {result.index}")
+
+
+COMMANDS = [build_command]

@@ -1,7 +1,39 @@
-"""`tke-catalog lint`."""
+"""`tke-catalog lint`: our rules, the catalog, `helm lint --strict` and `helm template`; exit 3 on errors."""
 
 from __future__ import annotations
 
-from toolkit.cli._stub import not_implemented
+from pathlib import Path
 
-COMMANDS = [not_implemented("lint", "Lint the catalog's charts, schemas and values.")]
+import click
+
+from toolkit.actions.build import find_chart_dirs
+from toolkit.actions.lint import lint
+from toolkit.cli._common import echo_json, output_option, render_findings, root_option, settings_from
+from toolkit.errors import ValidationFailed
+from toolkit.helm import Helm
+
+
+@click.command("lint")
+@click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel helm calls.")
+@root_option
+@output_option("text", "json")
+def lint_command(charts: tuple[Path, ...], no_helm: bool, jobs: int, root: Path | None, output: str) -> None:
+    """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
+    settings = settings_from(root)
+    folders = list(charts) or find_chart_dirs(settings.charts_dir)
+    catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None
+    result = lint(folders, root=settings.root, catalog_file=catalog,
+                  helm=None if no_helm else Helm(settings.helm), jobs=jobs)
+    if output == "json":
+        echo_json(result.as_dict())
+    else:
+        render_findings(result.findings)
+        errors = sum(f.severity.value == "error" for f in result.findings)
+        click.echo(f"{result.charts} charts linted: {errors} error(s), {len(result.findings) - errors} other finding(s)")
+    if not result.ok:
+        raise ValidationFailed("lint found errors", hint="fix the findings above")
+
+
+COMMANDS = [lint_command]

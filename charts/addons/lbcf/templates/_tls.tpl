@@ -1,0 +1,3 @@
+{{- define "lbcf.tlsSecretName" -}}
+{{- .Values.tls.existingSecret | default (printf "%s-tls" (include "lbcf.fullname" .)) -}}
+{{- end -}}

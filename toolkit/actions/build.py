@@ -1,0 +1,87 @@
+"""`build`: package every chart into a reproducible archive and write an index of what was built."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.archive import build_chart_archive, sha256_digest
+from toolkit.chart import ChartPackage, parse_chart
+from toolkit.errors import InputError
+from toolkit.loader import read_tree, write_atomic
+
+__all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
+
+INDEX_FILE = "index.json"
+
+
+@dataclass(frozen=True)
+class BuiltChart:
+    """One packaged chart: its archive bytes, their digest and where they were written."""
+
+    package: ChartPackage
+    archive: bytes
+    digest: str
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+    @property
+    def version(self) -> str:
+        return self.package.version
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "digest": self.digest,
+                "contentDigest": self.package.content_digest, "path": str(self.path or "")}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    charts: tuple[BuiltChart, ...]
+    index: Path | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"charts": [c.as_dict() for c in self.charts]}
+
+
+def find_chart_dirs(charts_root: Path) -> list[Path]:
+    """Every chart folder two levels below `charts/` (charts/platform/X, charts/addons/Y), sorted."""
+    if not charts_root.is_dir():
+        raise InputError(f"{charts_root}: no charts folder", hint="run from the project root or pass --root")
+    return sorted(p.parent for p in charts_root.glob("*/*/Chart.yaml"))
+
+
+def load_chart(folder: Path) -> ChartPackage:
+    """Read a chart folder and parse it."""
+    return parse_chart(read_tree(folder), str(folder))
+
+
+def build_charts(folders: Sequence[Path], *, epoch: int) -> list[BuiltChart]:
+    """Package each chart in memory; duplicate names are an error."""
+    built: list[BuiltChart] = []
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        package = load_chart(folder)
+        if package.name in seen:
+            raise InputError(f"{folder}: chart name `{package.name}` is also used by {seen[package.name]}",
+                             hint="give every chart a unique name")
+        seen[package.name] = folder
+        archive = build_chart_archive(package.name, package.files, mtime=epoch)
+        built.append(BuiltChart(package, archive, sha256_digest(archive)))
+    return built
+
+
+def build(folders: Sequence[Path], *, out: Path, epoch: int) -> BuildResult:
+    """Package the charts into `out/<name>-<version>.tgz` and write `out/index.json`."""
+    written = []
+    for chart in build_charts(folders, epoch=epoch):
+        path = out / f"{chart.name}-{chart.version}.tgz"
+        write_atomic(path, chart.archive)
+        written.append(BuiltChart(chart.package, chart.archive, chart.digest, path))
+    result = BuildResult(tuple(written), out / INDEX_FILE)
+    write_atomic(out / INDEX_FILE, (json.dumps(result.as_dict(), indent=2, sort_keys=True) + "\n").encode())
+    return result

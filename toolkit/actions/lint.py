@@ -1,0 +1,129 @@
+"""`lint`: our chart rules, the catalog's consistency, then `helm lint --strict` and `helm template`
+of every chart with its defaults and each `ci/*-values.yaml` variant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
+from toolkit.chart import ChartPackage, parse_chart
+from toolkit.errors import HelmError, InputError, YamlError
+from toolkit.findings import Finding, Severity, has_errors
+from toolkit.helm import HelmLike
+from toolkit.lint import ChartLintInput, finding_from_yaml_error, lint_chart, lint_chart_names
+from toolkit.loader import read_bytes, read_text, read_tree
+from toolkit.yamldoc import parse_yaml, to_plain
+
+__all__ = ["LintResult", "lint", "load_catalog"]
+
+_HELM_LINE = re.compile(r"^\[(ERROR|WARNING)\]\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    charts: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"charts": self.charts, "ok": self.ok, "findings": [f.as_dict() for f in self.findings]}
+
+
+def load_catalog(path: Path, schema_path: Path) -> Catalog:
+    """Read and parse the catalog file against its schema (raises CatalogInvalid with every finding)."""
+    import json
+
+    tree = parse_yaml(read_text(path), str(path))
+    schema = json.loads(read_bytes(schema_path))
+    return parse_catalog(tree, str(path), schema=schema, tree=tree)
+
+
+def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[Finding]]:
+    files = read_tree(folder)
+    try:
+        package = parse_chart(files, str(folder))
+    except YamlError as exc:
+        return None, [finding_from_yaml_error(exc, str(folder))]
+    except InputError as exc:
+        return None, [Finding(Severity.ERROR, exc.message, file=str(folder), hint=exc.hint, rule="chart-invalid")]
+    canonical = root / "schemas" / "charts" / f"{package.name}.schema.json"
+    variants = {name.split("/", 1)[1]: data.decode("utf-8", "replace") for name, data in files.items()
+                if name.startswith("ci/") and name.endswith("-values.yaml") and name.count("/") == 1}
+    return ChartLintInput(package, str(folder), canonical.read_bytes() if canonical.is_file() else None,
+                          str(canonical.relative_to(root)) if canonical.is_relative_to(root) else str(canonical),
+                          variants), []
+
+
+def _catalog_findings(catalog_file: Path, root: Path) -> list[Finding]:
+    try:
+        catalog = load_catalog(catalog_file, root / "schemas" / "catalog.schema.json")
+    except CatalogInvalid as exc:
+        return list(exc.findings)
+    except YamlError as exc:
+        return [finding_from_yaml_error(exc, str(catalog_file))]
+    findings = check_catalog(catalog)
+    for index, app in enumerate(catalog.apps):
+        if not (root / app.chart / "Chart.yaml").is_file():
+            findings.append(Finding(Severity.ERROR, f"app `{app.name}` names chart {app.chart!r}, which does not exist",
+                                    file=str(catalog_file), path=f"$.apps[{index}].chart", rule="catalog-chart-missing",
+                                    hint="fix the path (relative to the project root) or add the chart"))
+    return findings
+
+
+def _helm_findings(helm: HelmLike, item: ChartLintInput) -> list[Finding]:
+    folder = Path(item.folder)
+    cases: list[tuple[str, Path | None]] = [("values.yaml", None)]
+    cases += [(f"ci/{name}", folder / "ci" / name) for name in sorted(item.variants)]
+    findings: list[Finding] = []
+    for label, values_file in cases:
+        run = helm.lint(folder, [values_file] if values_file else [])
+        if not run.ok:
+            lines = [m for m in (_HELM_LINE.match(l.strip()) for l in run.output.splitlines()) if m]
+            messages = [m.group(2) for m in lines] or [run.output.strip().splitlines()[-1] if run.output.strip() else "failed"]
+            for message in messages:
+                findings.append(Finding(Severity.ERROR, f"helm lint --strict ({label}): {message}", file=item.folder,
+                                        rule="helm-lint", hint="fix the template or values helm names"))
+            continue
+        overrides = {}
+        if values_file is not None:
+            overrides = to_plain(parse_yaml(item.variants[values_file.name], str(values_file), version=(1, 1))) or {}
+        try:
+            helm.template(folder, item.package.name, "default", overrides)
+        except HelmError as exc:
+            findings.append(Finding(Severity.ERROR, f"helm template ({label}): {exc.stderr or exc.message}",
+                                    file=item.folder, rule="helm-template", hint="fix the template or values"))
+    return findings
+
+
+def lint(folders: Sequence[Path], *, root: Path, catalog_file: Path | None, helm: HelmLike | None,
+         jobs: int = 4, progress: Callable[[str], None] | None = None) -> LintResult:
+    """Lint the given chart folders (and the catalog when given); helm=None skips helm's checks."""
+    findings: list[Finding] = []
+    inputs: list[ChartLintInput] = []
+    for folder in folders:
+        item, problems = _chart_input(folder, root)
+        findings.extend(problems)
+        if item is not None:
+            inputs.append(item)
+            findings.extend(lint_chart(item))
+    packages: dict[str, ChartPackage] = {i.folder: i.package for i in inputs}
+    findings.extend(lint_chart_names(packages))
+    if catalog_file is not None:
+        findings.extend(_catalog_findings(catalog_file, root))
+    if helm is not None and inputs:
+        def run(item: ChartLintInput) -> list[Finding]:
+            if progress:
+                progress(f"helm lint {item.package.name}")
+            return _helm_findings(helm, item)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for result in pool.map(run, inputs):
+                findings.extend(result)
+    return LintResult(len(folders), tuple(findings))

@@ -1,0 +1,70 @@
+"""A chart as data: its packaged files and its parsed Chart.yaml, values and schema (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.archive import chart_files, content_digest
+from toolkit.errors import InputError
+from toolkit.yamldoc import parse_yaml, to_plain
+
+__all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "oci_tag"]
+
+
+@dataclass(frozen=True)
+class ChartPackage:
+    """A chart folder's packaged files plus what we read from them."""
+
+    source: str
+    files: Mapping[str, bytes]
+    metadata: Mapping[str, Any]
+    content_digest: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    schema: Mapping[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata["version"])
+
+
+def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
+    """Chart.yaml as a plain dict; name and version must be present strings."""
+    data = to_plain(parse_yaml(text, source))
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: Chart.yaml must be a mapping", hint="see helm's Chart.yaml reference")
+    for key in ("name", "version"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise InputError(f"{source}: `{key}` is missing or not a string", hint=f"add `{key}:` to Chart.yaml")
+    return data
+
+
+def parse_chart(files: Mapping[str, bytes], source: str) -> ChartPackage:
+    """Select the files helm packages and parse Chart.yaml, values.yaml and values.schema.json."""
+    if "Chart.yaml" not in files:
+        raise InputError(f"{source}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
+    packaged = chart_files(files)
+    metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
+    values: Any = {}
+    if "values.yaml" in files:
+        values = to_plain(parse_yaml(files["values.yaml"].decode("utf-8", "replace"),
+                                     f"{source}/values.yaml", version=(1, 1))) or {}
+    schema = None
+    if "values.schema.json" in files:
+        try:
+            schema = json.loads(files["values.schema.json"])
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}/values.schema.json:{exc.lineno}: invalid JSON: {exc.msg}",
+                             hint="fix the schema file") from exc
+    return ChartPackage(source, packaged, metadata, content_digest(packaged), values, schema)
+
+
+def oci_tag(version: str) -> str:
+    """The OCI tag helm uses for a chart version (`+` is not allowed in tags)."""
+    return version.replace("+", "_")

@@ -1,0 +1,175 @@
+"""Our chart rules, as pure functions that return findings (helm's own lint runs in the action).
+
+Each rule names itself in `Finding.rule`: chart-api-version, chart-name, chart-version, chart-metadata,
+schema-missing, schema-invalid, schema-global, schema-drift, values-schema, variant-schema, image-latest,
+yaml-invalid, helmignore-negation, chart-duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import semver
+
+from toolkit.chart import ChartPackage
+from toolkit.errors import YamlError
+from toolkit.findings import Finding, Severity, json_path
+from toolkit.helmignore import parse_helmignore
+from toolkit.schema import check_schema, validate_instance
+from toolkit.values import merge_values
+from toolkit.yamldoc import parse_yaml, to_plain
+
+__all__ = ["ChartLintInput", "finding_from_yaml_error", "lint_chart", "lint_chart_names"]
+
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ChartLintInput:
+    """Everything the pure rules look at for one chart."""
+
+    package: ChartPackage
+    folder: str
+    canonical_schema: bytes | None = None
+    canonical_schema_file: str = ""
+    variants: Mapping[str, str] = field(default_factory=dict)
+
+
+def finding_from_yaml_error(error: YamlError, file: str, rule: str = "yaml-invalid") -> Finding:
+    """A YAML parse error as a finding (the message already names file and line)."""
+    return Finding(Severity.ERROR, error.message, file=file, rule=rule, hint=error.hint)
+
+
+def _err(rule: str, message: str, file: str, *, path: str = "$", hint: str | None = None,
+         severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(severity, message, file=file, path=path, hint=hint, rule=rule)
+
+
+def _metadata_rules(item: ChartLintInput) -> Iterator[Finding]:
+    meta, file = item.package.metadata, f"{item.folder}/Chart.yaml"
+    if meta.get("apiVersion") != "v2":
+        yield _err("chart-api-version", f"apiVersion is {meta.get('apiVersion')!r}, expected 'v2'", file,
+                   path="$.apiVersion", hint="set `apiVersion: v2` (Helm 3 charts)")
+    name = str(meta.get("name", ""))
+    if not _NAME.match(name):
+        yield _err("chart-name", f"chart name {name!r} is not a lowercase DNS label", file, path="$.name",
+                   hint="use lowercase letters, digits and dashes")
+    folder_name = item.folder.rstrip("/").rsplit("/", 1)[-1]
+    if name != folder_name:
+        yield _err("chart-name", f"chart name {name!r} differs from its folder {folder_name!r}", file,
+                   path="$.name", hint=f"rename the folder or set `name: {folder_name}`")
+    version = str(meta.get("version", ""))
+    if not semver.Version.is_valid(version):
+        yield _err("chart-version", f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file,
+                   path="$.version", hint="write e.g. `version: 1.2.3`")
+    for key in ("description", "appVersion"):
+        if not meta.get(key):
+            yield _err("chart-metadata", f"`{key}` is missing", file, path=f"$.{key}",
+                       hint=f"add `{key}:` to Chart.yaml", severity=Severity.WARNING)
+
+
+def _schema_allows_global(schema: Mapping[str, Any]) -> bool:
+    if schema.get("additionalProperties", True) is not False:
+        return True
+    return "global" in (schema.get("properties") or {})
+
+
+def _schema_rules(item: ChartLintInput) -> Iterator[Finding]:
+    package = item.package
+    file = f"{item.folder}/values.schema.json"
+    if package.schema is None:
+        yield _err("schema-missing", "the chart has no values.schema.json", item.folder,
+                   hint=f"add schemas/charts/{package.name}.schema.json and copy it to {file}")
+        return
+    problems = check_schema(package.schema, file)
+    yield from problems
+    if isinstance(package.schema, Mapping) and not _schema_allows_global(package.schema):
+        yield _err("schema-global", "the schema forbids helm's injected `global` key", file, path="$.properties",
+                   hint='add "global": {"type": "object"} to the top-level properties')
+    shipped = package.files.get("values.schema.json")
+    if item.canonical_schema is None:
+        yield _err("schema-drift", f"no source schema at {item.canonical_schema_file}", file,
+                   hint=f"keep the source of truth in {item.canonical_schema_file} and copy it here")
+    elif shipped != item.canonical_schema:
+        yield _err("schema-drift", f"differs from its source of truth {item.canonical_schema_file}", file,
+                   hint=f"cp {item.canonical_schema_file} {file}")
+
+
+def _values_rules(item: ChartLintInput) -> Iterator[Finding]:
+    package, schema = item.package, item.package.schema
+    usable = isinstance(schema, Mapping) and not check_schema(schema, "")
+    values_file = f"{item.folder}/values.yaml"
+    if usable and "values.yaml" in package.files:
+        tree = parse_yaml(package.files["values.yaml"].decode("utf-8", "replace"), values_file, version=(1, 1))
+        yield from validate_instance(to_plain(tree) or {}, schema, file=values_file,  # type: ignore[arg-type]
+                                     source_root=tree, rule="values-schema")
+    yield from _latest_tags(package.values, values_file)
+    for name, text in sorted(item.variants.items()):
+        file = f"{item.folder}/ci/{name}"
+        try:
+            tree = parse_yaml(text, file, version=(1, 1))
+        except YamlError as exc:
+            yield finding_from_yaml_error(exc, file)
+            continue
+        override = to_plain(tree) or {}
+        if not isinstance(override, dict):
+            yield _err("variant-schema", "a values file must be a mapping", file)
+            continue
+        yield from _latest_tags(override, file)
+        if usable:
+            merged = merge_values(package.values, override)
+            yield from validate_instance(merged, schema, file=file, source_root=tree,  # type: ignore[arg-type]
+                                         rule="variant-schema")
+
+
+def _latest_tags(values: Any, file: str, path: tuple[str | int, ...] = ()) -> Iterator[Finding]:
+    """Image tags must be pinned: no `latest`, no empty tag next to a repository."""
+    if isinstance(values, Mapping):
+        if "repository" in values and "tag" in values and str(values["tag"]).strip() in ("", "latest"):
+            yield _err("image-latest", f"image {values['repository']!r} is not pinned (tag {values['tag']!r})",
+                       file, path=json_path(path + ("tag",)), hint="pin a released tag such as `v1.2.3`")
+        for key, value in values.items():
+            if key == "image" and isinstance(value, str) and (value.endswith(":latest") or ":" not in value.split("/")[-1]):
+                yield _err("image-latest", f"image {value!r} is not pinned", file, path=json_path(path + (key,)),
+                           hint="append a released tag, e.g. `:v1.2.3`")
+            else:
+                yield from _latest_tags(value, file, path + (str(key),))
+    elif isinstance(values, list):
+        for index, value in enumerate(values):
+            yield from _latest_tags(value, file, path + (index,))
+
+
+def _helmignore_rules(item: ChartLintInput) -> Iterator[Finding]:
+    raw = item.package.files.get(".helmignore")
+    if raw is None:
+        return
+    for rule in parse_helmignore(raw.decode("utf-8", "replace")).negations:
+        yield _err("helmignore-negation", f"`{rule}`: helm mishandles `!` rules (helm package may fail)",
+                   f"{item.folder}/.helmignore", severity=Severity.WARNING, hint="remove the `!` rule")
+
+
+def lint_chart(item: ChartLintInput) -> list[Finding]:
+    """Every rule of ours for one chart."""
+    findings: list[Finding] = []
+    for rules in (_metadata_rules, _schema_rules, _values_rules, _helmignore_rules):
+        try:
+            findings.extend(rules(item))
+        except YamlError as exc:
+            findings.append(finding_from_yaml_error(exc, item.folder))
+    return findings
+
+
+def lint_chart_names(packages: Mapping[str, ChartPackage]) -> list[Finding]:
+    """Chart names must be unique across the catalog (keys are folders)."""
+    seen: dict[str, str] = {}
+    findings = []
+    for folder, package in sorted(packages.items()):
+        if package.name in seen:
+            findings.append(_err("chart-duplicate", f"chart name {package.name!r} is also used by {seen[package.name]}",
+                                 f"{folder}/Chart.yaml", path="$.name", hint="give every chart a unique name"))
+        seen.setdefault(package.name, folder)
+    return findings
+

@@ -1,0 +1,76 @@
+"""The only module that reads the environment. Everything else gets these values passed in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.archive import DEFAULT_EPOCH
+from toolkit.errors import UsageError
+
+__all__ = ["Settings", "load_settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Values read once at the edge: where things are, which helm, which fixed time."""
+
+    root: Path
+    cache: Path
+    helm: str
+    source_date_epoch: int
+    in_ci: bool
+    is_terminal: bool
+
+    @property
+    def catalog_file(self) -> Path:
+        return self.root / "catalog" / "catalog.yaml"
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.root / "charts"
+
+
+def _epoch(env: dict[str, str]) -> int:
+    raw = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return DEFAULT_EPOCH
+    if not raw.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds",
+                         hint="set it to e.g. $(git log -1 --format=%ct) or unset it")
+    return int(raw)
+
+
+def _find_root(start: Path) -> Path:
+    """The project folder: the nearest parent holding catalog/catalog.yaml, else the start folder."""
+    for folder in (start, *start.parents):
+        if (folder / "catalog" / "catalog.yaml").is_file():
+            return folder
+    return start
+
+
+def _helm(env: dict[str, str], cache: Path) -> str:
+    explicit = env.get("TKE_CATALOG_HELM")
+    if explicit:
+        return explicit
+    cached = cache / "bin" / "helm"
+    if cached.is_file() and os.access(cached, os.X_OK):
+        return str(cached)
+    return shutil.which("helm") or "helm"
+
+
+def load_settings(*, root: Path | None = None, is_terminal: bool = False) -> Settings:
+    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, SOURCE_DATE_EPOCH, CI."""
+    env = dict(os.environ)
+    cache = Path(env.get("TKE_CATALOG_CACHE") or Path.home() / ".cache" / "tke-catalog")
+    base = root or (Path(env["TKE_CATALOG_ROOT"]) if env.get("TKE_CATALOG_ROOT") else _find_root(Path.cwd()))
+    return Settings(
+        root=base.resolve(),
+        cache=cache,
+        helm=_helm(env, cache),
+        source_date_epoch=_epoch(env),
+        in_ci=env.get("CI", "").lower() in ("1", "true", "yes"),
+        is_terminal=is_terminal,
+    )
