@@ -23,6 +23,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from toolkit.errors import ClusterSpecError, InputError
+from toolkit.setvalues import parse_set
 from toolkit.yamldoc import parse_yaml
 
 __all__ = [
@@ -325,8 +326,7 @@ def add_app(tree: CommentedMap, entry: AppEntry) -> None:
     if entry.name in app_names(tree):
         raise InputError(f"the Cluster already has a bootstrap app `{entry.name}`",
                          hint=f"change it with `tke-catalog apps set ... {entry.name}`, or pick another name")
-    for item in entry.set_values:
-        set_value_key(item)
+    parse_set(entry.set_values)  # helm's syntax errors now, not at install time
     apps = _app_list(tree, create=True)
     metadata = CommentedMap(name=entry.name)
     namespaces = [i["app"]["metadata"].get("namespace") for i in apps if _release_name(i) is not None
@@ -379,6 +379,7 @@ def set_app(tree: CommentedMap, name: str, *, version: str | None = None, set_va
     A `--set` for a key the app already sets replaces that entry in place instead of adding a second.
     """
     _, app = _find_app(tree, name)
+    parse_set(set_values)
     spec = app.get("spec")
     if not isinstance(spec, CommentedMap):
         raise ClusterSpecError(f"bootstrap app `{name}` has no `app.spec` mapping", hint="add its AppSpec")

@@ -8,6 +8,7 @@ get Ready pods and `helm --wait` means something. Independent of `toolkit`.
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,7 +17,6 @@ from types import TracebackType
 from typing import Any
 
 import requests
-import yaml
 
 from tests.support.pki import CertificateAuthority, CertPair, rsa_key_pair
 from tests.support.process import ServerProcess, binary, free_port, port_open
@@ -164,7 +164,8 @@ class ControlPlane:
                                                       "namespace": "default"}}],
             "current-context": CONTEXT,
         }
-        self.kubeconfig.write_text(yaml.safe_dump(config, sort_keys=False))
+        # JSON is YAML: client-go, helm and kwok read it, and we need no YAML library here.
+        self.kubeconfig.write_text(json.dumps(config, indent=2) + "\n")
         self.kubeconfig.chmod(0o600)  # helm warns about group-readable kubeconfigs
 
     # -- etcd and kube-apiserver -----------------------------------------------------------------

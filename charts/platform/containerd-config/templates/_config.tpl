@@ -52,7 +52,7 @@ version = 2
       [{{ $cri }}.registry.configs.{{ $host | toJson }}.auth]
 {{- if $auth.existingSecret }}
         # Replaced on the node with base64("user:password") from Secret {{ $auth.existingSecret.name }}.
-        auth = "@@AUTH_{{ (toJson $secretHosts | fromJsonArray) | has $host | ternary (include "containerd-config.indexOf" (dict "list" $secretHosts "item" $host)) "" }}@@"
+        auth = "@@AUTH_{{ include "containerd-config.indexOf" (dict "list" $secretHosts "item" $host) }}@@"
 {{- else }}
         username = {{ $auth.username | toString | toJson }}
         password = {{ $auth.password | toString | toJson }}

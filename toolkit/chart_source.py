@@ -1,0 +1,127 @@
+"""Chart sources on disk: the catalog's chart folders, and a directory of charts (custom apps, tests).
+
+Shell: reads files only through `toolkit.loader`; parsing is `toolkit.chart`'s. Each chart folder is
+read once per source object, so planning a fleet reads every chart once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from toolkit.chart import ChartPackage, parse_chart
+from toolkit.errors import InputError
+from toolkit.loader import read_tree
+from toolkit.plan import ChartInfo, ChartRef, ChartSource
+
+__all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
+
+
+def chart_info(package: ChartPackage, path: str) -> ChartInfo:
+    """The planner's view of a parsed chart."""
+    kube = package.metadata.get("kubeVersion")
+    return ChartInfo(name=package.name, version=package.version, digest=package.content_digest,
+                     default_values=dict(package.values or {}), schema=package.schema, path=path,
+                     kube_version=str(kube) if kube else None)
+
+
+class CatalogChartSource:
+    """The charts of the catalog, from their folders under `root` (one version each: Chart.yaml's)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, ChartInfo] = {}
+
+    def _read(self, relative: str) -> ChartInfo:
+        info = self._cache.get(relative)
+        if info is None:
+            folder = self.root / relative
+            if not (folder / "Chart.yaml").is_file():
+                raise InputError(f"{folder}: no chart here (Chart.yaml is missing)",
+                                 hint="check the app's `chart:` path in catalog/catalog.yaml")
+            info = chart_info(parse_chart(read_tree(folder), relative), relative)
+            self._cache[relative] = info
+        return info
+
+    def versions(self, app: ChartRef) -> list[str]:
+        """The version in the chart folder's Chart.yaml, or nothing for charts outside the catalog."""
+        if app.path is None:
+            return []
+        return [self._read(app.path).version]
+
+    def load(self, app: ChartRef, version: str) -> ChartInfo:
+        """The chart folder, when it holds `version`."""
+        if app.path is None:
+            raise InputError(f"{app.describe()}: not a catalog chart", hint="use a chart source that can fetch it")
+        info = self._read(app.path)
+        if info.version != version:
+            raise InputError(f"{app.path}: holds version {info.version}, not {version}",
+                             hint=f"use chartVersion {info.version} or leave chartVersion out")
+        return info
+
+
+class DirectoryChartSource:
+    """Charts in a folder, found by their Chart.yaml at depth 1 or 2 (`<name>/` or `<name>/<version>/`).
+
+    Serves any ChartRef by chart name, whatever its repoURL: a stand-in for a registry.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._index: dict[str, dict[str, Path]] | None = None
+        self._cache: dict[Path, ChartInfo] = {}
+
+    def _scan(self) -> dict[str, dict[str, Path]]:
+        if self._index is None:
+            index: dict[str, dict[str, Path]] = {}
+            candidates = sorted(self.folder.glob("*/Chart.yaml")) + sorted(self.folder.glob("*/*/Chart.yaml"))
+            for chart_yaml in candidates:
+                info = self._info(chart_yaml.parent)
+                index.setdefault(info.name, {})[info.version] = chart_yaml.parent
+            self._index = index
+        return self._index
+
+    def _info(self, folder: Path) -> ChartInfo:
+        info = self._cache.get(folder)
+        if info is None:
+            rel = folder.relative_to(self.folder).as_posix()
+            info = chart_info(parse_chart(read_tree(folder), rel), rel)
+            self._cache[folder] = info
+        return info
+
+    def versions(self, app: ChartRef) -> list[str]:
+        """Every version of the chart in the folder."""
+        return list(self._scan().get(app.chart_name, {}))
+
+    def load(self, app: ChartRef, version: str) -> ChartInfo:
+        """One version of the chart."""
+        folder = self._scan().get(app.chart_name, {}).get(version)
+        if folder is None:
+            raise InputError(f"{self.folder}: no chart {app.chart_name} {version}", hint="check the chart folders")
+        return self._info(folder)
+
+
+class ChainedChartSource:
+    """Asks each source in turn; the first that knows a chart serves it."""
+
+    def __init__(self, sources: Sequence[ChartSource]) -> None:
+        self.sources = list(sources)
+
+    def _owner(self, app: ChartRef) -> tuple[ChartSource, list[str]] | None:
+        for source in self.sources:
+            versions = source.versions(app)
+            if versions:
+                return source, versions
+        return None
+
+    def versions(self, app: ChartRef) -> list[str]:
+        """The versions of the first source that knows the chart."""
+        owner = self._owner(app)
+        return owner[1] if owner else []
+
+    def load(self, app: ChartRef, version: str) -> ChartInfo:
+        """The chart from the first source that knows it."""
+        owner = self._owner(app)
+        if owner is None:
+            raise InputError(f"no chart source knows {app.describe()}", hint="check chartName and repoURL")
+        return owner[0].load(app, version)

@@ -1,0 +1,130 @@
+"""The apply lock: a coordination.k8s.io Lease per Cluster, renewed while we work. A second apply
+waits for it or refuses, naming the holder; a lease its holder stopped renewing (killed) expires."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from toolkit.errors import OperationalError
+from toolkit.inventory import inventory_name
+from toolkit.kube import Conflict, KubeClient
+
+__all__ = ["ApplyLock", "LockHeld"]
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class LockHeld(OperationalError):
+    """Another apply holds this Cluster's lease."""
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _parse(text: str | None) -> datetime.datetime | None:
+    if not text:
+        return None
+    for fmt in (_FORMAT, "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+class ApplyLock:
+    """Hold the Lease `tke-catalog-apply-<cluster>` in `namespace` for the duration of an apply."""
+
+    def __init__(self, kube: KubeClient, cluster: str, *, namespace: str = "kube-system",
+                 duration: int = 30, clock: Callable[[], datetime.datetime] = _now) -> None:
+        self.kube, self.namespace, self.duration, self.clock = kube, namespace, duration, clock
+        self.name = inventory_name(cluster).replace("inventory", "apply")
+        self.identity = f"{socket.gethostname()}/pid-{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _body(self, version: str | None, acquired: str) -> dict[str, Any]:
+        now = self.clock().strftime(_FORMAT)
+        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace,
+                                "labels": {"app.kubernetes.io/managed-by": "tke-catalog"}}
+        if version:
+            meta["resourceVersion"] = version
+        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta,
+                "spec": {"holderIdentity": self.identity, "leaseDurationSeconds": self.duration,
+                         "acquireTime": acquired or now, "renewTime": now}}
+
+    def _try(self) -> str | None:
+        """Take the lease if free or expired; otherwise return a description of the holder."""
+        lease = self.kube.get(f"{self._path}/{self.name}")
+        if lease is None:
+            try:
+                self.kube.request("POST", self._path, self._body(None, ""))
+                return None
+            except Conflict:
+                return "another apply (just now)"
+        spec = lease.get("spec") or {}
+        holder = spec.get("holderIdentity")
+        renewed = _parse(spec.get("renewTime"))
+        expired = renewed is None or self.clock() > renewed + datetime.timedelta(
+            seconds=int(spec.get("leaseDurationSeconds") or self.duration))
+        if holder and holder != self.identity and not expired:
+            return f"{holder} (renewed {spec.get('renewTime')})"
+        try:
+            self.kube.request("PUT", f"{self._path}/{self.name}",
+                              self._body(lease["metadata"]["resourceVersion"], ""))
+            return None
+        except Conflict:
+            return f"{holder or 'another apply'} (just now)"
+
+    def acquire(self, wait: float = 0.0, poll: float = 1.0) -> None:
+        """Take the lease, waiting up to `wait` seconds; LockHeld names the holder when it stays taken."""
+        deadline = time.monotonic() + wait
+        while True:
+            holder = self._try()
+            if holder is None:
+                break
+            if time.monotonic() >= deadline:
+                raise LockHeld(f"another apply holds the lock {self.namespace}/{self.name}: {holder}",
+                               hint="wait for it to finish, or pass --lock-timeout to wait longer")
+            time.sleep(poll)
+        self._stop.clear()
+        self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewer", daemon=True)
+        self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.duration / 3):
+            try:
+                lease = self.kube.get(f"{self._path}/{self.name}")
+                if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+                    return
+                body = self._body(lease["metadata"]["resourceVersion"], lease["spec"].get("acquireTime", ""))
+                self.kube.request("PUT", f"{self._path}/{self.name}", body)
+            except OperationalError:
+                continue
+
+    def release(self) -> None:
+        """Stop renewing and delete the lease if it is still ours."""
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        try:
+            lease = self.kube.get(f"{self._path}/{self.name}")
+            if lease is not None and (lease.get("spec") or {}).get("holderIdentity") == self.identity:
+                self.kube.request("DELETE", f"{self._path}/{self.name}")
+        except OperationalError:
+            pass
+
+    def __enter__(self) -> ApplyLock:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
