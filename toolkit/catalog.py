@@ -220,7 +220,10 @@ def check_catalog(catalog: Catalog) -> list[Finding]:
         for ref in sorted(clash):
             add(f"app `{app.name}` both depends on and conflicts with `{ref}`", ["apps", i, "conflictsWith"],
                 "keep one of the two", "catalog-reference")
-    cycle = find_cycle({a.name: a.depends_on for a in catalog.apps})
+    graph: dict[str, tuple[str, ...]] = {}
+    for app in catalog.apps:
+        graph.setdefault(app.name, app.depends_on)
+    cycle = find_cycle(graph)
     if cycle:
         index = catalog.names().index(cycle[0])
         add(f"dependency cycle: {' -> '.join(cycle)}", ["apps", index, "dependsOn"],

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
+import posixpath
 import re
 import struct
+import tarfile
 import time
+import zlib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +48,7 @@ __all__ = [
     "parse_chart_manifest",
     "parse_chart_ref",
     "parse_oci_reference",
+    "read_chart_archive",
     "rfc3339",
 ]
 
@@ -51,6 +56,8 @@ CONFIG_MEDIA_TYPE = "application/vnd.cncf.helm.config.v1+json"
 CHART_LAYER_MEDIA_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 PROVENANCE_LAYER_MEDIA_TYPE = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
+MAX_CHART_BYTES = 100 * 1024 * 1024  # helm's MaxDecompressedChartSize
+MAX_FILE_BYTES = 5 * 1024 * 1024  # helm's MaxDecompressedFileSize
 
 _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
                    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
@@ -404,6 +411,58 @@ def parse_chart_manifest(data: bytes, where: str) -> ChartManifest:
                             hint=f"helm charts have one {CHART_LAYER_MEDIA_TYPE} layer")
     annotations = manifest.get("annotations") or {}
     return ChartManifest(config, charts[0], annotations if isinstance(annotations, dict) else {})
+
+
+# --- chart archives from a registry -----------------------------------------------------------------
+
+def read_chart_archive(data: bytes, where: str, *, max_total: int = MAX_CHART_BYTES,
+                       max_file: int = MAX_FILE_BYTES) -> tuple[str, dict[str, bytes]]:
+    """The chart name (the archive's top folder) and its files, read the way helm reads an archive
+    but stricter: absolute paths, `..`, links, devices and files outside one top folder are refused;
+    at most `max_total` bytes decompressed and `max_file` per file."""
+
+    def bad(reason: str) -> RegistryError:
+        return RegistryError(f"{where}: unsafe or invalid chart archive: {reason}",
+                             hint="do not install this chart; re-publish it from its sources")
+
+    files: dict[str, bytes] = {}
+    top: str | None = None
+    remaining = max_total
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r|gz") as tar:
+            for member in tar:
+                if member.isdir():
+                    continue
+                if not member.isfile():
+                    raise bad(f"{member.name!r} is a link or special file")
+                name = member.name
+                if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+                    raise bad(f"{name!r} is an absolute or Windows path")
+                head, _, rest = name.partition("/")
+                clean = posixpath.normpath(rest) if rest else ""
+                if not head or head in (".", "..") or clean in ("", ".") or clean.startswith("..") or clean.startswith("/"):
+                    raise bad(f"{name!r} is outside the chart folder")
+                if top is None:
+                    top = head
+                elif head != top:
+                    raise bad(f"{name!r} is not below {top}/")
+                if member.size > max_file:
+                    raise bad(f"{name!r} is larger than {max_file} bytes")
+                if member.size > remaining:
+                    raise bad(f"decompressed chart is larger than {max_total} bytes")
+                handle = tar.extractfile(member)
+                content = handle.read(member.size + 1) if handle else b""
+                if len(content) != member.size:
+                    raise bad(f"{name!r} is truncated")
+                remaining -= len(content)
+                if clean in files:
+                    raise bad(f"{name!r} appears twice")
+                files[clean] = content
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise bad(str(exc)) from exc
+    if top is None or "Chart.yaml" not in files:
+        raise bad("no Chart.yaml below the top folder")
+    return top, files
 
 
 # --- credentials -----------------------------------------------------------------------------------

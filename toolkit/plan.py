@@ -447,8 +447,10 @@ def _load_chart(cluster: Cluster, charts: ChartSource, item: _Wanted, findings: 
                                         hint=exc.hint))
         return
     if not versions:
+        hint = ("check chartName and repoURL; the chart source in use must reach that repository"
+                if item.ref.repo_url else "check the app's `chart:` path in the catalog")
         findings.append(cluster.finding(f"release `{item.release}`: no chart found at {item.ref.describe()}", where,
-                                        rule="chart", hint="check chartName and repoURL (or the catalog's chart path)"))
+                                        rule="chart", hint=hint))
         return
     wanted_version = spec.chart_version if spec else None
     chosen = _choose_version(wanted_version, versions)
@@ -524,7 +526,7 @@ def _merge_and_validate(cluster: Cluster, item: _Wanted, findings: list[Finding]
     errors = validate_instance(merged.values, item.info.schema, file=cluster.source, layer_of=merged.layer_of,
                                subject=f"release `{item.release}` ({item.info.name} {item.info.version})",
                                rule="values-schema")
-    for finding in errors:
+    for finding in sorted(errors, key=lambda f: f.path):
         layer = merged.layer_of(_parts(finding.path)) or ""
         if spec is not None and LAYER_SET in layer:
             line = cluster.line(spec.path("spec", "values", "values"))

@@ -130,7 +130,7 @@ class RetryPolicy:
         """Seconds to wait before retry number `retry` (1-based)."""
         if retry_after and retry_after.strip().isdigit():
             return min(float(retry_after.strip()), self.max_delay * 4)
-        return min(self.base_delay * (2 ** (retry - 1)), self.max_delay)
+        return float(min(self.base_delay * 2.0 ** (retry - 1), self.max_delay))
 
 
 def _retryable(status: int) -> bool:
@@ -197,11 +197,14 @@ class RegistryClient:
             try:
                 response = self._transport.request(method, url, headers=headers, body=body)
             except TransportFailure as exc:
-                if exc.tls:
+                if exc.tls and "certificate" in str(exc).lower():
                     raise RegistryError(
                         f"{what}: cannot verify {self.host}'s TLS certificate ({exc})",
                         hint="pass the registry's CA with --ca-file FILE (or, for a throw-away "
                              "registry only, --insecure-skip-tls-verify)") from exc
+                if exc.tls:
+                    raise RegistryError(f"{what}: TLS with {self.host} failed ({exc})",
+                                        hint="if the registry speaks plain HTTP, pass --plain-http") from exc
                 if retry + 1 >= self._retry.attempts:
                     hint = ("is the registry running and reachable? "
                             + ("(it may speak plain HTTP: try --plain-http)" if not self._plain_http else ""))

@@ -17,8 +17,10 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError as _JsonSchemaError  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from toolkit.errors import SchemaError
 from toolkit.findings import Finding, Severity, json_path
 from toolkit.yamldoc import line_of
 
@@ -148,7 +150,7 @@ def _expand(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, st
         expected = error.validator_value
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
         return [(path, f"expected {wanted}, got {_type_name(error.instance)} {_short(error.instance)}",
-                 f"write a {wanted} here" + (" (quote it to make it a string)" if wanted == "string" else ""))]
+                 f"write {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} here" + (" (quote it to make it a string)" if wanted == "string" else ""))]
     if kind == "enum":
         choices = [str(c) for c in error.validator_value]
         guess = did_you_mean(str(error.instance), choices) if isinstance(error.instance, str) else None
@@ -199,7 +201,12 @@ def validate_instance(
     validator = compile_validator(schema, registry=registry)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for error in validator.iter_errors(instance):
+    try:
+        errors = list(validator.iter_errors(instance))
+    except Unresolvable as exc:
+        raise SchemaError(f"{subject or file}: the schema has a `$ref` that cannot be resolved offline: {exc}",
+                          hint="inline the referenced schema or ship it in schemas/ with its `$id`") from exc
+    for error in errors:
         for rel_path, message, hint in _expand(error):
             full = tuple(path_prefix) + rel_path
             where = json_path(full)

@@ -177,7 +177,12 @@ def parse_range(text: str) -> VersionRange:
     groups: list[tuple[_Comparator, ...]] = []
     for alternative in alternatives:
         if not _GROUP.fullmatch(alternative):
-            raise _range_error(text, f"{alternative.strip()!r} is not a list of comparators")
+            if not alternative.strip():
+                raise _range_error(text, "it has an empty alternative around '||'")
+            problem = f"{alternative.strip()!r} is not a list of comparators"
+            if rewritten != text:
+                problem += " (a hyphen range 'A - B' stands alone, without an operator or a second '-')"
+            raise _range_error(text, problem)
         tokens = _FIND_COMPARATOR.findall(alternative)
         groups.append(tuple(_parse_comparator(text, token) for token in tokens))
     return VersionRange(text, tuple(groups))

@@ -74,3 +74,52 @@ def load_settings(*, root: Path | None = None, is_terminal: bool = False) -> Set
         in_ci=env.get("CI", "").lower() in ("1", "true", "yes"),
         is_terminal=is_terminal,
     )
+
+
+# --- registry credentials and the config files helm and docker keep them in -------------------------
+
+REGISTRY_USERNAME_ENV = "TKE_CATALOG_REGISTRY_USERNAME"
+REGISTRY_PASSWORD_ENV = "TKE_CATALOG_REGISTRY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEnvironment:
+    """Registry credentials from the environment, and the auth files to look in, in helm's order
+    (helm's registry config first, then docker's). `repr` hides the password."""
+
+    username: str | None
+    password: str | None
+    auth_files: tuple[Path, ...]
+
+    def __repr__(self) -> str:
+        shown = "'***'" if self.password is not None else "None"
+        return f"RegistryEnvironment(username={self.username!r}, password={shown}, auth_files={self.auth_files!r})"
+
+
+def _helm_registry_config(env: dict[str, str], home: Path) -> Path:
+    if env.get("HELM_REGISTRY_CONFIG"):
+        return Path(env["HELM_REGISTRY_CONFIG"])
+    if env.get("HELM_CONFIG_HOME"):
+        return Path(env["HELM_CONFIG_HOME"]) / "registry" / "config.json"
+    config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    return config_home / "helm" / "registry" / "config.json"
+
+
+def _docker_config(env: dict[str, str], home: Path) -> Path:
+    folder = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
+    return folder / "config.json"
+
+
+def load_registry_environment() -> RegistryEnvironment:
+    """Read TKE_CATALOG_REGISTRY_USERNAME/PASSWORD, HELM_REGISTRY_CONFIG (or HELM_CONFIG_HOME,
+    XDG_CONFIG_HOME) and DOCKER_CONFIG, once."""
+    env = dict(os.environ)
+    home = Path(env.get("HOME") or Path.home())
+    return RegistryEnvironment(
+        username=env.get(REGISTRY_USERNAME_ENV) or None,
+        password=env.get(REGISTRY_PASSWORD_ENV),
+        auth_files=(_helm_registry_config(env, home), _docker_config(env, home)),
+    )
+
+
+__all__ += ["REGISTRY_PASSWORD_ENV", "REGISTRY_USERNAME_ENV", "RegistryEnvironment", "load_registry_environment"]

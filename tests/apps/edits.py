@@ -48,8 +48,8 @@ def changes(old: str, new: str) -> list[tuple[str, int, int, int, int]]:
 
 
 def touched_old_lines(old: str, new: str) -> set[int]:
-    """Old line numbers an edit replaced or deleted (insertions count the line they go before)."""
+    """Old line numbers an edit replaced or deleted (an insertion counts the line it follows)."""
     touched: set[int] = set()
     for tag, i1, i2, _, _ in changes(old, new):
-        touched.update(range(i1, i2) if tag != "insert" else [i1])
+        touched.update(range(i1, i2) if tag != "insert" else [i1 - 1])
     return touched

@@ -2,13 +2,15 @@
 
 Each verb reads the file, edits its round-trip tree (`toolkit.cluster_edit`), dumps it in the file's
 own layout, validates the new text and only then writes it (temporary file + rename). When the
-validator reports errors nothing is written and the findings come back in the result.
+edit brings errors the file did not already have, nothing is written and the findings come back in
+the result (an edit that removes a broken app from a broken file is still allowed).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +19,13 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from toolkit import cluster_edit
-from toolkit.cluster import parse_cluster
 from toolkit.cluster_edit import AppEntry
 from toolkit.errors import InputError, UsageError
-from toolkit.findings import Finding, has_errors
+from toolkit.actions.validate import load_catalog, validate_cluster_text
+from toolkit.chart_source import CatalogChartSource
+from toolkit.findings import Finding, Severity, has_errors
 from toolkit.loader import read_text, write_atomic
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.yamldoc import parse_yaml
 
 __all__ = [
     "AppsChange",
@@ -52,10 +55,12 @@ class AppsChange:
     diff: str
     findings: tuple[Finding, ...] = ()
     reformatted_lines: int = 0
+    blocked: bool = False
+    """The edit would have added errors, so nothing was written."""
 
     @property
     def ok(self) -> bool:
-        return not has_errors(self.findings)
+        return not self.blocked
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form used by `--output json`."""
@@ -88,11 +93,23 @@ def _edit(path: Path, verb: str, app: str, edit: Callable[[CommentedMap], object
     diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True),
                                         fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
     findings = tuple(validate(new_text, source))
-    written = not dry_run and not has_errors(findings)
+    blocked = _new_errors(findings, validate(text, source)) if has_errors(findings) else False
+    written = not dry_run and not blocked
     if written:
         write_atomic(path, new_text.encode("utf-8"))
     return AppsChange(path, verb, app, changed=True, written=written, diff=diff, findings=findings,
-                      reformatted_lines=reformatted)
+                      reformatted_lines=reformatted, blocked=blocked)
+
+
+def _new_errors(after: Sequence[Finding], before: Sequence[Finding]) -> bool:
+    """Whether the edit brought errors the file did not have (so fixing a broken file stays possible).
+
+    Errors are compared by rule and message: list indices in their paths shift when an app goes.
+    """
+    def errors(findings: Sequence[Finding]) -> Counter[tuple[str, str]]:
+        return Counter((f.rule, f.message) for f in findings if f.severity is Severity.ERROR)
+
+    return bool(errors(after) - errors(before))
 
 
 def read_values_file(path: Path) -> str:
@@ -147,11 +164,7 @@ def enable_app(path: Path, name: str, *, validate: Validator, dry_run: bool = Fa
 
 
 def cluster_validator(root: Path) -> Validator:
-    """The validator the CLI uses: the project's Cluster checks for the catalog under `root`."""
-    schema_file = root / "schemas" / "cluster.schema.json"
-    schema = to_plain(parse_yaml(read_text(schema_file), str(schema_file)))
-
-    def validate(text: str, source: str) -> list[Finding]:
-        return parse_cluster(text, source, schema=schema).findings
-
-    return validate
+    """The validator the CLI uses: `validate_cluster_text` with the catalog and charts under `root`."""
+    catalog = load_catalog(root)
+    charts = CatalogChartSource(root)
+    return lambda text, source: validate_cluster_text(text, source, catalog, charts)

@@ -10,7 +10,8 @@ import click
 
 from toolkit.actions import apps as actions
 from toolkit.actions.apps import AppsChange, Validator
-from toolkit.cli._common import echo_json, output_option, render_findings, root_option, settings_from
+from toolkit.actions.validate import find_catalog_root
+from toolkit.cli._common import echo_json, output_option, render_findings, root_option
 from toolkit.cluster_edit import AppEntry
 from toolkit.errors import ValidationFailed
 
@@ -37,7 +38,7 @@ def _common(func: F) -> F:
 
 
 def _validator(root: Path | None) -> Validator:
-    return actions.cluster_validator(settings_from(root).root)
+    return actions.cluster_validator(find_catalog_root(root))
 
 
 def _render(change: AppsChange, output: str, dry_run: bool) -> None:

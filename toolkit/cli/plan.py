@@ -1,7 +1,86 @@
-"""`tke-catalog plan`."""
+"""`tke-catalog plan` and `tke-catalog validate`."""
 
 from __future__ import annotations
 
-from toolkit.cli._stub import not_implemented
+import json
+from collections.abc import Sequence
+from pathlib import Path
 
-COMMANDS = [not_implemented("plan", "Resolve a Cluster's app list into a release plan.")]
+import click
+
+from toolkit.errors import EXIT_CHANGES, EXIT_OK, UsageError, ValidationFailed
+
+_CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
+_CATALOG = click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, file_okay=False),
+                        help="Repository root holding catalog/catalog.yaml (default: found above the working directory).")
+
+
+def _echo_findings(findings: Sequence[object]) -> None:
+    from toolkit.catalog import format_findings
+    from toolkit.findings import Finding
+
+    shown = [f for f in findings if isinstance(f, Finding)]
+    if shown:
+        click.echo(format_findings(shown), err=True)
+
+
+@click.command("plan")
+@_CLUSTER
+@_CATALOG
+@click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Installed state (the inventory apply stores) to diff against.")
+@click.option("--output", "-o", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
+@click.option("--allow-critical-removal", is_flag=True, help="Allow the plan to uninstall critical apps (the CNI).")
+@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Read the installed state from a cluster.")
+@click.option("--context", "kube_context", help="kubeconfig context.")
+def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path | None, output: str,
+                 out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
+                 kubeconfig: Path | None, kube_context: str | None) -> int:
+    """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
+    if kubeconfig is not None or kube_context is not None:
+        raise UsageError("reading installed state from a cluster comes with apply",
+                         hint="pass --state FILE with the inventory for now")
+    from toolkit.actions.plan import render_plan, run_plan, write_plan
+    from toolkit.plan import PlanRejected
+
+    try:
+        outcome = run_plan(cluster_file, catalog_root=catalog_dir, state_path=state_file,
+                           allow_critical_removal=allow_critical_removal)
+    except PlanRejected as exc:
+        _echo_findings(exc.findings)
+        raise ValidationFailed(f"{cluster_file}: cannot plan ({sum(1 for f in exc.findings if f.severity.value == 'error')} error(s))",
+                               hint="fix the errors above") from None
+    _echo_findings(outcome.findings)
+    click.echo(render_plan(outcome.plan, output))
+    if out_file is not None:
+        write_plan(outcome.plan, out_file)
+    return EXIT_CHANGES if detailed_exitcode and outcome.plan.has_changes else EXIT_OK
+
+
+@click.command("validate")
+@_CLUSTER
+@_CATALOG
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str) -> int:
+    """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
+    from toolkit.actions.validate import run_validate
+    from toolkit.catalog import format_findings
+    from toolkit.findings import has_errors
+
+    findings = run_validate(cluster_file, catalog_dir)
+    if output == "json":
+        click.echo(json.dumps({"file": str(cluster_file), "valid": not has_errors(findings),
+                               "findings": [f.as_dict() for f in findings]}, indent=2))
+    elif findings:
+        click.echo(format_findings(findings))
+    else:
+        click.echo(f"{cluster_file}: valid")
+    if has_errors(findings):
+        raise ValidationFailed(f"{cluster_file}: {sum(1 for f in findings if f.severity.value == 'error')} error(s)",
+                               hint="fix the errors above")
+    return EXIT_OK
+
+
+COMMANDS = [plan_command, validate_command]

@@ -58,10 +58,10 @@ global.imageRegistry, when set, replaces the registry of every image (air-gapped
 {{- end -}}
 
 {{- define "cronhpa.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
+{{- with .Values.imagePullSecrets -}}
 imagePullSecrets:
 {{- range . }}
   - name: {{ . }}
 {{- end }}
-{{- end }}
+{{- end -}}
 {{- end -}}

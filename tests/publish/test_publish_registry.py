@@ -1,0 +1,200 @@
+"""publish and pull against the real registry (plain, basic auth, TLS) and the real helm."""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.publish.conftest import (
+    EPOCH,
+    Helm,
+    build,
+    chart_files,
+    client_for,
+    make_charts,
+    write_chart,
+)
+from tests.publish.test_oci import TRICKY_CHART_YAML
+from tests.support.registry import RegistryServer
+from toolkit.actions.publish import PublishAction, publish, write_lock
+from toolkit.actions.pull import fetch_chart, pull
+from toolkit.errors import VersionConflict
+from toolkit.oci import ChartRef, chart_artifact, parse_oci_reference
+
+pytestmark = [pytest.mark.registry]
+
+
+def _target(server: RegistryServer, path: str) -> object:
+    return parse_oci_reference(server.oci(path))
+
+
+@pytest.mark.helm
+def test_first_publish_pushes_what_helm_pulls_byte_for_byte(registry: RegistryServer, tmp_path: Path,
+                                                            helm: Helm) -> None:
+    charts = build(make_charts(tmp_path))
+    client, _ = client_for(registry)
+    target = parse_oci_reference(registry.oci("first"))
+    seen = []
+    result = publish(charts, registry=client, target=target, created_epoch=EPOCH, jobs=3, progress=seen.append)
+    assert [c.action for c in result.charts] == [PublishAction.PUSHED] * 3
+    assert sorted(c.name for c in seen) == ["alpha", "beta", "gamma"]
+    assert all(c.uploaded_blobs == 2 for c in result.charts)
+
+    helm.login(registry)
+    for chart, outcome in zip(charts, result.charts, strict=True):
+        out = tmp_path / "pulled" / chart.name
+        out.mkdir(parents=True)
+        pulled = helm.run("pull", f"{registry.oci('first')}/{chart.name}", "--version", chart.version,
+                          "--destination", str(out), *helm.registry_args(registry))
+        assert outcome.digest in pulled.stdout + pulled.stderr
+        assert (out / f"{chart.name}-{chart.version}.tgz").read_bytes() == chart.archive
+        shown = helm.run("show", "chart", str(out / f"{chart.name}-{chart.version}.tgz")).stdout
+        assert f"name: {chart.name}" in shown and "version: 0.1.0" in shown
+
+
+def test_republish_is_skipped_without_a_single_write(registry: RegistryServer, tmp_path: Path) -> None:
+    charts = build(make_charts(tmp_path))
+    target = parse_oci_reference(registry.oci("again"))
+    client, _ = client_for(registry)
+    publish(charts, registry=client, target=target, created_epoch=EPOCH)
+    storage_before = {p: p.stat().st_mtime_ns for p in registry.storage.rglob("*")}
+
+    counting_client, counter = client_for(registry, counting=True)
+    assert counter is not None
+    result = publish(charts, registry=counting_client, target=target, created_epoch=EPOCH, jobs=2)
+    assert [c.action for c in result.charts] == [PublishAction.SKIPPED] * 3
+    assert counter.writes() == []
+    assert {m for m, _ in counter.calls} <= {"GET", "HEAD"}
+    assert len([c for c in counter.calls if c[0] == "HEAD"]) == 3  # one HEAD per tag, nothing else
+    assert {p: p.stat().st_mtime_ns for p in registry.storage.rglob("*")} == storage_before
+
+
+def test_changed_chart_without_version_bump_conflicts_and_writes_nothing(registry: RegistryServer,
+                                                                         tmp_path: Path) -> None:
+    folders = make_charts(tmp_path, ("delta",))
+    target = parse_oci_reference(registry.oci("conflict"))
+    client, _ = client_for(registry)
+    (old,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
+    write_chart(folders[0], chart_files("delta", greeting="changed"))
+    changed = build(folders)
+
+    counting_client, counter = client_for(registry, counting=True)
+    assert counter is not None
+    (outcome,) = publish(changed, registry=counting_client, target=target, created_epoch=EPOCH).charts
+    assert outcome.action is PublishAction.FAILED
+    assert isinstance(outcome.error, VersionConflict)
+    message = str(outcome.error)
+    assert "delta" in message and old.digest in message and "bump `version`" in message
+    assert chart_artifact(changed[0].archive, changed[0].package.files["Chart.yaml"],
+                          created_epoch=EPOCH).digest in message
+    assert counter.writes() == []
+    assert client.manifest_digest("conflict/delta", "0.1.0") == old.digest
+
+    dry = publish(changed, registry=client, target=target, created_epoch=EPOCH, dry_run=True, force=True)
+    assert dry.charts[0].action is PublishAction.PUSHED
+    assert client.manifest_digest("conflict/delta", "0.1.0") == old.digest
+
+    (forced,) = publish(changed, registry=client, target=target, created_epoch=EPOCH, force=True).charts
+    assert forced.action is PublishAction.PUSHED and forced.note == f"overwrote {old.digest}"
+    assert client.manifest_digest("conflict/delta", "0.1.0") == forced.digest != old.digest
+
+
+def test_dry_run_reports_and_writes_nothing(registry: RegistryServer, tmp_path: Path) -> None:
+    charts = build(make_charts(tmp_path, ("epsilon",)))
+    client, counter = client_for(registry, counting=True)
+    assert counter is not None
+    target = parse_oci_reference(registry.oci("dry"))
+    result = publish(charts, registry=client, target=target, created_epoch=EPOCH, dry_run=True)
+    assert result.charts[0].action is PublishAction.PUSHED and result.as_dict()["dryRun"] is True
+    assert counter.writes() == []
+    assert client.manifest_digest("dry/epsilon", "0.1.0") is None
+
+
+def test_pull_verifies_and_unpacks_by_version_digest_and_latest(registry: RegistryServer, tmp_path: Path) -> None:
+    folders = make_charts(tmp_path, ("zeta",))
+    client, _ = client_for(registry)
+    target = parse_oci_reference(registry.oci("pull"))
+    (first,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
+    write_chart(folders[0], chart_files("zeta", version="0.2.0+build.1"))
+    (second,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
+    assert client.list_tags("pull/zeta") == sorted(["0.1.0", "0.2.0_build.1"])
+
+    by_digest = fetch_chart(ChartRef("zeta", digest=first.digest), registry=client, source=target)
+    assert (by_digest.version, by_digest.digest) == ("0.1.0", first.digest)
+    latest = pull(ChartRef("zeta"), registry=client, source=target, out=tmp_path / "out")
+    assert latest.version == "0.2.0+build.1" and latest.digest == second.digest
+    assert (tmp_path / "out" / "zeta" / "templates" / "cm.yaml").is_file()
+    assert (tmp_path / "out" / "zeta" / "Chart.yaml").read_text() == chart_files("zeta", "0.2.0+build.1")["Chart.yaml"]
+
+
+def test_lock_file_merges_previous_entries(registry: RegistryServer, tmp_path: Path) -> None:
+    client, _ = client_for(registry)
+    target = parse_oci_reference(registry.oci("lock"))
+    lock = tmp_path / "catalog.lock"
+    first = publish(build(make_charts(tmp_path / "a", ("eta",))), registry=client, target=target, created_epoch=EPOCH)
+    write_lock(lock, first)
+    second = publish(build(make_charts(tmp_path / "b", ("theta",))), registry=client, target=target,
+                     created_epoch=EPOCH)
+    written = write_lock(lock, second)
+    assert json.loads(lock.read_text()) == written
+    assert written == {"registry": str(target), "charts": [
+        {"name": "eta", "version": "0.1.0", "digest": first.charts[0].digest},
+        {"name": "theta", "version": "0.1.0", "digest": second.charts[0].digest}]}
+
+
+@pytest.mark.helm
+def test_manifest_digest_equals_helm_push_for_the_same_archive(registry: RegistryServer, tmp_path: Path,
+                                                               helm: Helm) -> None:
+    """helm push of our archive (file mtime = SOURCE_DATE_EPOCH) writes exactly our manifest: so publish skips it."""
+    tricky = write_chart(tmp_path / "charts" / "addons" / "tricky", {
+        "Chart.yaml": TRICKY_CHART_YAML, "values.yaml": "data: {}\n", "templates/x.yaml": "# nothing\n"})
+    folders = [*make_charts(tmp_path, ("iota",)), tricky]
+    charts = build(folders)
+    helm.login(registry)
+    for chart in charts:
+        archive = tmp_path / f"{chart.name}-{chart.version}.tgz"
+        archive.write_bytes(chart.archive)
+        os.utime(archive, (EPOCH, EPOCH))
+        helm.run("push", str(archive), registry.oci("helm-pushed"), *helm.registry_args(registry))
+    client, counter = client_for(registry, counting=True)
+    assert counter is not None
+    target = parse_oci_reference(registry.oci("helm-pushed"))
+    result = publish(charts, registry=client, target=target, created_epoch=EPOCH)
+    assert [(c.action, c.note) for c in result.charts] == [(PublishAction.SKIPPED, "unchanged")] * 2
+    assert counter.writes() == []
+
+
+@pytest.mark.helm
+def test_helm_packaged_and_pushed_chart_is_read_by_pull(registry: RegistryServer, tmp_path: Path,
+                                                        helm: Helm) -> None:
+    (folder,) = make_charts(tmp_path, ("kappa",))
+    helm.login(registry)
+    helm.run("package", str(folder), "--destination", str(tmp_path / "pkg"))
+    pushed = helm.run("push", str(tmp_path / "pkg" / "kappa-0.1.0.tgz"), registry.oci("from-helm"),
+                      *helm.registry_args(registry))
+    client, _ = client_for(registry)
+    target = parse_oci_reference(registry.oci("from-helm"))
+    chart = pull(ChartRef("kappa", version="0.1.0"), registry=client, source=target, out=tmp_path / "out")
+    assert chart.digest in pushed.stdout + pushed.stderr
+    with tarfile.open(tmp_path / "pkg" / "kappa-0.1.0.tgz") as tar:
+        assert chart.archive == (tmp_path / "pkg" / "kappa-0.1.0.tgz").read_bytes()
+        assert sorted(m.name.split("/", 1)[1] for m in tar if m.isfile()) == sorted(chart.files)
+    # helm package's archive differs in bytes (mtime = now), but holds the same files: publish skips it
+    (outcome,) = publish(build([folder]), registry=client, target=target, created_epoch=EPOCH).charts
+    assert (outcome.action, outcome.note) == (PublishAction.SKIPPED, "same files, published by another build")
+    assert outcome.digest == chart.digest
+
+
+@pytest.mark.helm
+def test_what_we_push_helm_templates(registry: RegistryServer, tmp_path: Path, helm: Helm) -> None:
+    charts = build(make_charts(tmp_path, ("lambda",), greeting="from-oci"))
+    client, _ = client_for(registry)
+    publish(charts, registry=client, target=parse_oci_reference(registry.oci("tpl")), created_epoch=EPOCH)
+    helm.login(registry)
+    rendered = helm.run("template", "demo", f"{registry.oci('tpl')}/lambda", "--version", "0.1.0",
+                        *helm.registry_args(registry)).stdout
+    assert "name: demo-cm" in rendered and 'greeting: "from-oci"' in rendered

@@ -1,0 +1,115 @@
+"""The `plan` verb: Cluster file (+ installed state) → ReleasePlan, and its rendered forms."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.actions.validate import find_catalog_root, load_catalog, load_schema, parse_cluster_text
+from toolkit.errors import InputError
+from toolkit.findings import Finding, Severity
+from toolkit.loader import read_text, write_atomic
+from toolkit.plan import (
+    ChartSource,
+    InstalledRelease,
+    InstalledState,
+    PlanRejected,
+    ReleasePlan,
+    plan_as_dict,
+    render_table,
+    resolve_plan,
+)
+from toolkit.schema import validate_instance
+from toolkit.yamldoc import parse_yaml, to_plain
+
+__all__ = ["PlanOutcome", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """The plan and the notes met on the way (warnings and infos; errors raise PlanRejected)."""
+
+    plan: ReleasePlan
+    findings: tuple[Finding, ...]
+
+
+def parse_state(text: str, source: str, schema: dict[str, Any]) -> InstalledState:
+    """An installed-state document (JSON or YAML) → InstalledState; every problem raises one PlanRejected."""
+    tree = parse_yaml(text, source)
+    data = to_plain(tree)
+    findings = validate_instance(data, schema, file=source, source_root=tree, rule="state-schema")
+    if findings:
+        raise PlanRejected(findings, source)
+    releases = tuple(
+        InstalledRelease(name=r["name"], namespace=r["namespace"], chart=r["chart"], version=r["version"],
+                         digest=r.get("digest", ""), values=r.get("values") or {}, status=r.get("status", "deployed"))
+        for r in data["releases"]
+    )
+    return InstalledState(cluster=data["cluster"], releases=releases)
+
+
+def load_state(path: Path, root: Path) -> InstalledState:
+    """Read the state file written by apply (or by hand)."""
+    return parse_state(read_text(path), str(path), load_schema(root, "state.schema.json"))
+
+
+def run_plan(
+    cluster_path: Path,
+    *,
+    catalog_root: Path | None = None,
+    state_path: Path | None = None,
+    allow_critical_removal: bool = False,
+    charts: ChartSource | None = None,
+    image_registry: str | None = None,
+) -> PlanOutcome:
+    """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError."""
+    from toolkit.chart_source import CatalogChartSource
+
+    root = find_catalog_root(catalog_root)
+    catalog = load_catalog(root)
+    source = str(cluster_path)
+    parsed = parse_cluster_text(read_text(cluster_path), source, root)
+    if parsed.cluster is None:
+        raise PlanRejected(parsed.findings, source)
+    if any(f.severity is Severity.ERROR for f in parsed.findings):
+        raise PlanRejected(parsed.findings, source)
+    state = load_state(state_path, root) if state_path is not None else None
+    if state is not None and state.cluster and state.cluster != parsed.cluster.name:
+        raise InputError(f"{state_path}: state of cluster `{state.cluster}`, not `{parsed.cluster.name}`",
+                         hint="pass the state file of this Cluster")
+    source_charts = charts if charts is not None else CatalogChartSource(root)
+    try:
+        plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
+                            allow_critical_removal=allow_critical_removal, image_registry=image_registry)
+    except PlanRejected as exc:
+        raise PlanRejected([*parsed.findings, *exc.findings], source) from None
+    return PlanOutcome(plan, (*parsed.findings, *plan.findings))
+
+
+def render_plan(plan: ReleasePlan, output: str) -> str:
+    """The plan as `table`, `json` or `yaml` (secrets redacted in every form)."""
+    if output == "table":
+        return render_table(plan)
+    data = plan_as_dict(plan, include_values=output != "table")
+    if output == "json":
+        return json.dumps(data, indent=2, sort_keys=False)
+    if output == "yaml":
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+        buffer = io.StringIO()
+        yaml.dump(data, buffer)
+        return buffer.getvalue().rstrip("\n")
+    raise InputError(f"unknown output format {output!r}", hint="use table, json or yaml")
+
+
+def write_plan(plan: ReleasePlan, path: Path) -> None:
+    """Write the JSON plan (values redacted) to `path` atomically."""
+    write_atomic(path, (json.dumps(plan_as_dict(plan, include_values=True), indent=2) + "\n").encode())
+
+

@@ -1,0 +1,200 @@
+"""`publish`: push built charts to an OCI registry, idempotently, safely and in parallel.
+
+For each chart: HEAD its tag. Same manifest digest → `skipped`. Another digest → the registry's copy is
+fetched and its files compared (so a different zlib, or a `helm push` of the same files, is still
+"unchanged"); other files → `failed` with a VersionConflict, unless `force`. Absent → the config and
+chart blobs the registry lacks are uploaded, then the manifest LAST, so an interrupted publish never
+leaves a tag pointing at missing blobs. `dry_run` only reads: it doubles as the "did you bump the
+version?" check in CI. A lock file records what each tag points at, for plan/apply to pin to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from toolkit.actions.build import BuiltChart
+from toolkit.archive import content_digest
+from toolkit.errors import InputError, OperationalError, ToolkitError, VersionConflict
+from toolkit.loader import read_bytes, write_atomic
+from toolkit.oci import OciReference, chart_artifact, parse_chart_manifest, read_chart_archive
+from toolkit.registry import ChartRegistry
+
+__all__ = [
+    "LOCK_FILE",
+    "ChartPublish",
+    "PublishAction",
+    "PublishFailed",
+    "PublishResult",
+    "merge_lock",
+    "publish",
+    "write_lock",
+]
+
+LOCK_FILE = "catalog.lock"
+
+
+class PublishAction(str, Enum):
+    PUSHED = "pushed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ChartPublish:
+    """What happened to one chart. `digest` is the manifest digest the tag points at (or would)."""
+
+    name: str
+    version: str
+    action: PublishAction
+    digest: str
+    repository: str
+    note: str = ""
+    error: ToolkitError | None = field(default=None, compare=False)
+    uploaded_blobs: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "version": self.version, "digest": self.digest,
+                                "action": self.action.value}
+        if self.note:
+            data["note"] = self.note
+        if self.error is not None:
+            data["error"] = str(self.error)
+        return data
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    registry: OciReference
+    charts: tuple[ChartPublish, ...]
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> list[ChartPublish]:
+        return [c for c in self.charts if c.action is PublishAction.FAILED]
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"registry": str(self.registry), "charts": [c.as_dict() for c in self.charts]}
+        if self.dry_run:
+            data["dryRun"] = True
+        return data
+
+
+class PublishFailed(OperationalError):
+    """Some charts could not be published; each one's reason was already reported."""
+
+
+def _same_files(registry: ChartRegistry, repository: str, tag: str, chart: BuiltChart) -> bool:
+    """Whether the registry's copy of this tag holds exactly our chart's files."""
+    manifest_bytes, _ = registry.get_manifest(repository, tag)
+    manifest = parse_chart_manifest(manifest_bytes, f"{repository}:{tag}")
+    layer = registry.get_blob(repository, manifest.chart.digest, max_bytes=100 * 1024 * 1024)
+    _, files = read_chart_archive(layer, f"{repository}:{tag}")
+    return content_digest(files) == chart.package.content_digest
+
+
+def _publish_one(chart: BuiltChart, *, registry: ChartRegistry, target: OciReference, created_epoch: int,
+                 force: bool, dry_run: bool) -> ChartPublish:
+    repository = target.repository(chart.name)
+    artifact = chart_artifact(chart.archive, chart.package.files["Chart.yaml"], created_epoch=created_epoch)
+
+    def result(action: PublishAction, digest: str = artifact.digest, note: str = "",
+               error: ToolkitError | None = None, uploaded: int = 0) -> ChartPublish:
+        return ChartPublish(chart.name, chart.version, action, digest, repository, note, error, uploaded)
+
+    try:
+        remote = registry.manifest_digest(repository, artifact.tag)
+        note = ""
+        if remote == artifact.digest:
+            return result(PublishAction.SKIPPED, note="unchanged")
+        if remote is not None:
+            try:
+                same = _same_files(registry, repository, artifact.tag, chart)
+            except ToolkitError:
+                if not force:  # the tag holds something we cannot read (not a chart?): say so
+                    raise
+                same = False
+            if same:
+                return result(PublishAction.SKIPPED, remote, "same files, published by another build")
+            if not force:
+                conflict = VersionConflict(
+                    f"{chart.name} {chart.version}: {target}/{chart.name}:{artifact.tag} already holds other "
+                    f"content (registry {remote}, ours {artifact.digest})",
+                    hint=f"bump `version` in {chart.package.source}/Chart.yaml (released versions are "
+                         "immutable), or pass --force to overwrite")
+                return result(PublishAction.FAILED, remote, error=conflict)
+            note = f"overwrote {remote}"
+        if dry_run:
+            return result(PublishAction.PUSHED, note=note or "would push")
+        uploaded = 0
+        for descriptor, data in artifact.blobs():
+            if not registry.has_blob(repository, descriptor.digest):
+                registry.upload_blob(repository, descriptor.digest, data)
+                uploaded += 1
+        digest = registry.put_manifest(repository, artifact.tag, artifact.manifest)  # last: the tag appears only now
+        return result(PublishAction.PUSHED, digest, note, uploaded=uploaded)
+    except ToolkitError as exc:
+        return result(PublishAction.FAILED, error=exc)
+
+
+def publish(charts: Sequence[BuiltChart], *, registry: ChartRegistry, target: OciReference,
+            created_epoch: int, force: bool = False, dry_run: bool = False, jobs: int = 4,
+            progress: Callable[[ChartPublish], None] | None = None) -> PublishResult:
+    """Publish each chart (in parallel with `jobs` workers) and report each one's outcome in input order.
+
+    Credentials and reachability are checked once up front (`registry.ping()`), so a wrong password
+    fails the run at once instead of once per chart. `progress` is called as each chart finishes.
+    """
+    registry.ping()
+
+    def run(chart: BuiltChart) -> ChartPublish:
+        outcome = _publish_one(chart, registry=registry, target=target, created_epoch=created_epoch,
+                               force=force, dry_run=dry_run)
+        if progress is not None:
+            progress(outcome)
+        return outcome
+
+    if jobs <= 1 or len(charts) <= 1:
+        outcomes = [run(chart) for chart in charts]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="publish") as pool:
+            outcomes = list(pool.map(run, charts))
+    return PublishResult(target, tuple(outcomes), dry_run)
+
+
+# --- the lock file ---------------------------------------------------------------------------------
+
+def merge_lock(previous: dict[str, Any] | None, result: PublishResult) -> dict[str, Any]:
+    """The lock after this publish: previous entries for the same registry, updated with every chart
+    whose tag now points at a known digest (pushed or skipped). Another registry starts a new lock."""
+    registry = str(result.registry)
+    entries: dict[tuple[str, str], dict[str, str]] = {}
+    if previous and previous.get("registry") == registry:
+        for entry in previous.get("charts") or []:
+            if isinstance(entry, dict) and {"name", "version", "digest"} <= entry.keys():
+                entries[(str(entry["name"]), str(entry["version"]))] = {
+                    "name": str(entry["name"]), "version": str(entry["version"]), "digest": str(entry["digest"])}
+    for chart in result.charts:
+        if chart.action is not PublishAction.FAILED:
+            entries[(chart.name, chart.version)] = {"name": chart.name, "version": chart.version,
+                                                    "digest": chart.digest}
+    return {"registry": registry, "charts": [entries[key] for key in sorted(entries)]}
+
+
+def write_lock(path: Path, result: PublishResult) -> dict[str, Any]:
+    """Merge this publish into the lock file at `path` and write it atomically; returns what was written."""
+    previous: dict[str, Any] | None = None
+    if path.exists():
+        try:
+            loaded = json.loads(read_bytes(path))
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid JSON", hint="fix the lock file or delete it to start over") from exc
+        previous = loaded if isinstance(loaded, dict) else None
+    lock = merge_lock(previous, result)
+    write_atomic(path, (json.dumps(lock, indent=2) + "\n").encode())
+    return lock
