@@ -137,9 +137,17 @@ def test_a_file_that_mixes_indentation_reports_the_reformatting(tmp_path: Path) 
     assert change.written and change.reformatted_lines == 2
 
 
-def test_cluster_validator_uses_the_project_schema(cluster: Path) -> None:
+def test_errors_the_file_already_had_do_not_block_an_edit(cluster: Path) -> None:
+    def validate(text: str, source: str) -> list[Finding]:
+        broken = [Finding(Severity.ERROR, "unknown app `local-path-provisioner`", rule="unknown-app")]
+        return broken if "local-path-provisioner" in text else []
+
+    change = apps.set_app(cluster, "ingress-nginx", version="4.11.0", validate=validate)
+    assert change.written and change.ok and len(change.findings) == 1
+    assert apps.remove_app(cluster, "local-path", validate=validate).written
+
+
+def test_cluster_validator_uses_the_catalog() -> None:
     validate = apps.cluster_validator(Path(__file__).resolve().parents[2])
-    assert validate(cluster.read_text(), str(cluster)) == []
-    findings = validate(cluster.read_text().replace("name: ingress-nginx\n          targetNamespace",
-                                                    "name: Ingress\n          targetNamespace"), "c.yaml")
-    assert [f.path for f in findings] == ["$.spec.bootstrapApps[1].app.spec.name"]
+    findings = validate(WIDE.read_text(), "w.yaml")
+    assert "unknown app `ingress-nginx`: it is not in the catalog and has no repoURL" in [f.message for f in findings]

@@ -13,7 +13,9 @@ from toolkit.cli import cli
 from toolkit.errors import EXIT_INPUT, EXIT_OK, EXIT_USAGE
 from toolkit.yamldoc import parse_yaml, to_plain
 
-from .edits import COMPACT
+from .edits import FIXTURES
+
+VALID = FIXTURES / "cluster-valid.yaml"  # valid against the repository's catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def cluster(tmp_path: Path) -> Path:
     path = tmp_path / "cluster.yaml"
-    shutil.copyfile(COMPACT, path)
+    shutil.copyfile(VALID, path)
     return path
 
 
@@ -31,35 +33,40 @@ def run(*args: str) -> object:
 
 def test_add_then_set_then_remove(cluster: Path) -> None:
     result = run("add", str(cluster), "nginx", "--version", "~1.2", "--namespace", "web",
-                 "--set", "replicaCount=2", "--depends-on", "redis")
+                 "--repo", "oci://registry.example.com/charts", "--set", "replicaCount=2")
+    assert result.exit_code == EXIT_INPUT, result.output  # the chart cannot be found: nothing written
+    assert "no chart found at oci://registry.example.com/charts/nginx" in result.stderr
+    assert cluster.read_bytes() == VALID.read_bytes()
+    result = run("add", str(cluster), "monitoring", "--chart", "prometheus", "--version", ">=1.0.0 <2.0.0",
+                 "--namespace", "monitoring", "--set", "replicaCount=2", "--depends-on", "cron-hpa")
     assert result.exit_code == EXIT_OK, result.output
-    assert f"{cluster}: add `nginx` done" in result.output
-    result = run("set", str(cluster), "nginx", "--set", "replicaCount=3", "--version", "1.2.5")
+    assert f"{cluster}: add `monitoring` done" in result.output
+    result = run("set", str(cluster), "monitoring", "--set", "replicaCount=3", "--version", "~1.0")
     assert result.exit_code == EXIT_OK, result.output
     app = to_plain(parse_yaml(cluster.read_text()))["spec"]["bootstrapApps"][-1]["app"]["spec"]
-    assert app["values"]["values"] == ["replicaCount=3"] and app["chart"]["chartVersion"] == "1.2.5"
-    result = run("remove", str(cluster), "nginx")
+    assert app["values"]["values"] == ["replicaCount=3"] and app["chart"]["chartVersion"] == "~1.0"
+    result = run("remove", str(cluster), "monitoring")
     assert result.exit_code == EXIT_OK, result.output
-    assert cluster.read_bytes() == COMPACT.read_bytes()
+    assert cluster.read_bytes() == VALID.read_bytes()
 
 
 def test_dry_run_prints_the_diff_only(cluster: Path) -> None:
     result = run("disable", str(cluster), "metrics-server", "--dry-run")
     assert result.exit_code == EXIT_OK, result.output
     assert result.output.startswith("--- a/cluster.yaml\n+++ b/cluster.yaml\n")
-    assert "+    - metrics-server\n" in result.output
-    assert cluster.read_bytes() == COMPACT.read_bytes()
+    assert "+    disabledApps:\n+      - metrics-server\n" in result.output
+    assert cluster.read_bytes() == VALID.read_bytes()
 
 
 def test_json_output(cluster: Path) -> None:
-    result = run("enable", str(cluster), "kubernetes-dashboard", "--output", "json")
+    result = run("disable", str(cluster), "prometheus", "--output", "json")
     assert result.exit_code == EXIT_OK, result.output
     payload = json.loads(result.stdout)
-    assert payload["verb"] == "enable" and payload["written"] and payload["ok"] and payload["findings"] == []
+    assert payload["verb"] == "disable" and payload["written"] and payload["ok"] and payload["findings"] == []
 
 
 def test_no_change_says_so(cluster: Path) -> None:
-    result = run("disable", str(cluster), "kubernetes-dashboard")
+    result = run("enable", str(cluster), "prometheus")
     assert result.exit_code == EXIT_OK and "no change" in result.output
 
 
@@ -68,25 +75,25 @@ def test_invalid_result_exits_3_and_writes_nothing(cluster: Path) -> None:
     result = run("add", str(cluster), "Bad_Name", "--output", "json")
     assert result.exit_code == EXIT_INPUT, result.output
     payload = json.loads(result.stdout)
-    assert not payload["written"] and "$.spec.bootstrapApps[3].app.spec.name" in [f["path"] for f in payload["findings"]]
+    assert not payload["written"] and "$.spec.bootstrapApps[2].app.spec.name" in [f["path"] for f in payload["findings"]]
     assert "nothing was written" in result.stderr
-    assert cluster.read_bytes() == COMPACT.read_bytes() and cluster.stat().st_mtime_ns == mtime
+    assert cluster.read_bytes() == VALID.read_bytes() and cluster.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in cluster.parent.iterdir()) == ["cluster.yaml"]
 
 
 def test_unknown_app_suggests_a_name(cluster: Path) -> None:
-    result = run("remove", str(cluster), "cert-manger")
+    result = run("remove", str(cluster), "cron-hp")
     assert result.exit_code == EXIT_INPUT
-    assert "did you mean `cert-manager`?" in result.stderr and "Traceback" not in result.output
+    assert "did you mean `cron-hpa`?" in result.stderr and "Traceback" not in result.output
 
 
 def test_duplicate_add_points_to_set(cluster: Path) -> None:
-    result = run("add", str(cluster), "redis")
+    result = run("add", str(cluster), "tapp-controller")
     assert result.exit_code == EXIT_INPUT and "apps set" in result.stderr
 
 
 def test_set_needs_something_to_change(cluster: Path) -> None:
-    result = run("set", str(cluster), "redis")
+    result = run("set", str(cluster), "cron-hpa")
     assert result.exit_code == EXIT_USAGE and "nothing to change" in result.stderr
 
 
@@ -95,3 +102,13 @@ def test_help_lists_the_five_verbs() -> None:
     assert result.exit_code == EXIT_OK
     for verb in ("add", "remove", "set", "disable", "enable"):
         assert f"  {verb} " in result.output
+
+
+def test_unknown_depends_on_or_disabled_app_is_refused(cluster: Path) -> None:
+    result = run("add", str(cluster), "prometheus", "--depends-on", "cron-hap")
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert "depends on unknown app `cron-hap`" in result.stderr
+    result = run("disable", str(cluster), "kubernetes-dashboard")
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert "unknown app `kubernetes-dashboard`" in result.stderr
+    assert cluster.read_bytes() == VALID.read_bytes()

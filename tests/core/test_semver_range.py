@@ -227,8 +227,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def helm_pulls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str | None]]:
-    """The version `helm pull` picks for each range of PICKS and INVALID (None when it fails)."""
+def helm_pulls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str | None, str]]]:
+    """What `helm pull` does with each range of PICKS and INVALID: the version it picked (None when it
+    failed) and its stderr."""
     helm = require_binary("helm", "helm")
     root = tmp_path_factory.mktemp("semver-oracle")
     env = {"HELM_CACHE_HOME": str(root / "cache"), "HELM_CONFIG_HOME": str(root / "config"),
@@ -252,15 +253,15 @@ def helm_pulls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
 
-    def pull(item: tuple[int, str]) -> str | None:
+    def pull(item: tuple[int, str]) -> tuple[str | None, str]:
         number, range_text = item
         destination = root / "pulled" / str(number)
         destination.mkdir(parents=True)
         done = run("pull", "demo", "--repo", url, "--version", range_text, "--destination", str(destination))
         if done.returncode != 0:
-            return None
+            return None, done.stderr
         (archive,) = destination.iterdir()
-        return archive.name.removeprefix("demo-").removesuffix(".tgz")
+        return archive.name.removeprefix("demo-").removesuffix(".tgz"), done.stderr
 
     ranges = [p[0] for p in PICKS] + INVALID
     try:
@@ -274,13 +275,18 @@ def helm_pulls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
 
 @pytest.mark.helm
 @pytest.mark.parametrize("range_text", [p[0] for p in PICKS], ids=[repr(p[0]) for p in PICKS])
-def test_best_match_agrees_with_helm_pull(range_text: str, helm_pulls: dict[str, str | None]) -> None:
-    assert best_match(range_text, VERSIONS) == helm_pulls[range_text]
+def test_best_match_agrees_with_helm_pull(range_text: str, helm_pulls: dict[str, tuple[str | None, str]]) -> None:
+    picked, stderr = helm_pulls[range_text]
+    assert best_match(range_text, VERSIONS) == picked, stderr
+    if picked is None:
+        assert "no chart version found" in stderr
 
 
 @pytest.mark.helm
 @pytest.mark.parametrize("range_text", INVALID, ids=[repr(i)[:40] for i in INVALID])
-def test_invalid_ranges_fail_in_helm_too(range_text: str, helm_pulls: dict[str, str | None]) -> None:
-    assert helm_pulls[range_text] is None
+def test_invalid_ranges_fail_in_helm_too(range_text: str, helm_pulls: dict[str, tuple[str | None, str]]) -> None:
+    picked, stderr = helm_pulls[range_text]
+    assert picked is None
+    assert "no chart version found" not in stderr  # helm rejected the range itself
     with pytest.raises(InputError):
         best_match(range_text, VERSIONS)
