@@ -13,7 +13,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -38,6 +38,7 @@ __all__ = [
     "dump_tree",
     "enable_app",
     "load_tree",
+    "reformatted_lines",
     "remove_app",
     "set_app",
     "set_value_key",
@@ -75,7 +76,7 @@ class AppEntry:
     chart_group: str = "public"
     raw_values: str = ""
     set_values: tuple[str, ...] = ()
-    depends_on: tuple[str, ...] = field(default=())
+    depends_on: tuple[str, ...] = ()
 
 
 _KEY_LINE = re.compile(r"^( *)(?:- +)?[^\s#-][^#]*?:\s*(?:#.*)?$")

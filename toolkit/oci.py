@@ -415,6 +415,23 @@ def parse_chart_manifest(data: bytes, where: str) -> ChartManifest:
 
 # --- chart archives from a registry -----------------------------------------------------------------
 
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress (multi-member) gzip, refusing more than `limit` bytes out. Not tarfile's stream mode:
+    Python 3.11 misreads the FEXTRA header that `helm package` writes."""
+    out = bytearray()
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        out += inflater.decompress(rest, limit + 1 - len(out))
+        if len(out) > limit:
+            raise tarfile.TarError(f"decompresses to more than {limit} bytes")
+        if not inflater.eof:
+            raise tarfile.TarError("truncated gzip stream" if not inflater.unconsumed_tail else
+                                   f"decompresses to more than {limit} bytes")
+        rest = inflater.unused_data
+    return bytes(out)
+
+
 def read_chart_archive(data: bytes, where: str, *, max_total: int = MAX_CHART_BYTES,
                        max_file: int = MAX_FILE_BYTES) -> tuple[str, dict[str, bytes]]:
     """The chart name (the archive's top folder) and its files, read the way helm reads an archive
@@ -429,7 +446,8 @@ def read_chart_archive(data: bytes, where: str, *, max_total: int = MAX_CHART_BY
     top: str | None = None
     remaining = max_total
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r|gz") as tar:
+        raw = _gunzip(data, max_total + 16 * 1024 * 1024)  # room for tar headers and padding
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
             for member in tar:
                 if member.isdir():
                     continue

@@ -38,13 +38,13 @@ def test_add_then_set_then_remove(cluster: Path) -> None:
     assert "no chart found at oci://registry.example.com/charts/nginx" in result.stderr
     assert cluster.read_bytes() == VALID.read_bytes()
     result = run("add", str(cluster), "monitoring", "--chart", "prometheus", "--version", ">=1.0.0 <2.0.0",
-                 "--namespace", "monitoring", "--set", "replicaCount=2", "--depends-on", "cron-hpa")
+                 "--namespace", "monitoring", "--set", "server.retention=7d", "--depends-on", "cron-hpa")
     assert result.exit_code == EXIT_OK, result.output
     assert f"{cluster}: add `monitoring` done" in result.output
-    result = run("set", str(cluster), "monitoring", "--set", "replicaCount=3", "--version", "~1.0")
+    result = run("set", str(cluster), "monitoring", "--set", "server.retention=30d", "--version", "~1.0")
     assert result.exit_code == EXIT_OK, result.output
     app = to_plain(parse_yaml(cluster.read_text()))["spec"]["bootstrapApps"][-1]["app"]["spec"]
-    assert app["values"]["values"] == ["replicaCount=3"] and app["chart"]["chartVersion"] == "~1.0"
+    assert app["values"]["values"] == ["server.retention=30d"] and app["chart"]["chartVersion"] == "~1.0"
     result = run("remove", str(cluster), "monitoring")
     assert result.exit_code == EXIT_OK, result.output
     assert cluster.read_bytes() == VALID.read_bytes()
@@ -59,14 +59,14 @@ def test_dry_run_prints_the_diff_only(cluster: Path) -> None:
 
 
 def test_json_output(cluster: Path) -> None:
-    result = run("disable", str(cluster), "prometheus", "--output", "json")
+    result = run("disable", str(cluster), "metrics-server", "--output", "json")
     assert result.exit_code == EXIT_OK, result.output
     payload = json.loads(result.stdout)
     assert payload["verb"] == "disable" and payload["written"] and payload["ok"] and payload["findings"] == []
 
 
 def test_no_change_says_so(cluster: Path) -> None:
-    result = run("enable", str(cluster), "prometheus")
+    result = run("enable", str(cluster), "metrics-server")
     assert result.exit_code == EXIT_OK and "no change" in result.output
 
 

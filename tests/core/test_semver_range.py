@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import subprocess
 import threading
@@ -279,14 +280,55 @@ def test_best_match_agrees_with_helm_pull(range_text: str, helm_pulls: dict[str,
     picked, stderr = helm_pulls[range_text]
     assert best_match(range_text, VERSIONS) == picked, stderr
     if picked is None:
-        assert "no chart version found" in stderr
+        assert "not found in" in stderr
 
 
 @pytest.mark.helm
 @pytest.mark.parametrize("range_text", INVALID, ids=[repr(i)[:40] for i in INVALID])
-def test_invalid_ranges_fail_in_helm_too(range_text: str, helm_pulls: dict[str, tuple[str | None, str]]) -> None:
+def test_invalid_ranges_fail_in_helm_pull_too(range_text: str, helm_pulls: dict[str, tuple[str | None, str]]) -> None:
     picked, stderr = helm_pulls[range_text]
     assert picked is None
-    assert "no chart version found" not in stderr  # helm rejected the range itself
+    assert "not found in" in stderr  # helm pull reports a malformed range as "version not found"
     with pytest.raises(InputError):
         best_match(range_text, VERSIONS)
+
+
+VALIDITY = [p[0] for p in PICKS if p[0]] + INVALID  # helm's dependency resolver rejects "" itself
+
+
+@pytest.fixture(scope="module")
+def helm_rejects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bool]:
+    """Whether helm's dependency resolver calls each range of VALIDITY malformed: `helm dependency
+    update` of a chart that needs a `file://` sibling chart at that range (no network involved)."""
+    helm = require_binary("helm", "helm")
+    root = tmp_path_factory.mktemp("semver-validity")
+    env = {"HELM_CACHE_HOME": str(root / "cache"), "HELM_CONFIG_HOME": str(root / "config"),
+           "HELM_DATA_HOME": str(root / "data")}
+    (root / "demo").mkdir()
+    (root / "demo" / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.2.3\n")
+
+    def rejected(item: tuple[int, str]) -> bool:
+        number, range_text = item
+        parent = root / f"parent-{number}"
+        parent.mkdir()
+        dependency = {"name": "demo", "version": range_text, "repository": "file://../demo"}
+        chart_yaml = {"apiVersion": "v2", "name": "parent", "version": "0.1.0", "dependencies": [dependency]}
+        (parent / "Chart.yaml").write_text(json.dumps(chart_yaml))  # JSON is YAML, and quotes every range
+        done = subprocess.run([str(helm), "dependency", "update", str(parent)], capture_output=True,  # noqa: S603
+                              text=True, env=env, timeout=120, check=False)
+        return "invalid version/constraint format" in done.stderr
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(VALIDITY, pool.map(rejected, enumerate(VALIDITY)), strict=True))
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("range_text", VALIDITY, ids=[repr(v)[:40] for v in VALIDITY])
+def test_range_validity_agrees_with_helm(range_text: str, helm_rejects: dict[str, bool]) -> None:
+    try:
+        parse_range(range_text)
+    except InputError:
+        ours = True
+    else:
+        ours = False
+    assert ours is helm_rejects[range_text]

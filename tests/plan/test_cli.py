@@ -5,25 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 from click.testing import CliRunner
 
 from tests.plan.conftest import FIXTURES, ROOT
-from toolkit.cli import cli, main
+from toolkit.cli import cli
 from toolkit.errors import EXIT_CHANGES, EXIT_INPUT, EXIT_OK, EXIT_USAGE
 
 EXAMPLE = str(ROOT / "examples/cluster.yaml")
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def _entry(args: tuple[str, ...]) -> None:
-    main(list(args))
-
-
 def run(*args: str) -> tuple[int, str, str]:
-    """Run through `main` so exit codes come from the one error-mapping place."""
-    result = CliRunner().invoke(_entry, list(args))
+    """Run the CLI group in-process; it maps errors to exit codes."""
+    result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 

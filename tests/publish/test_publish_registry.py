@@ -121,7 +121,7 @@ def test_pull_verifies_and_unpacks_by_version_digest_and_latest(registry: Regist
     (first,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
     write_chart(folders[0], chart_files("zeta", version="0.2.0+build.1"))
     (second,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
-    assert client.list_tags("pull/zeta") == sorted(["0.1.0", "0.2.0_build.1"])
+    assert sorted(client.list_tags("pull/zeta")) == ["0.1.0", "0.2.0_build.1"]
 
     by_digest = fetch_chart(ChartRef("zeta", digest=first.digest), registry=client, source=target)
     assert (by_digest.version, by_digest.digest) == ("0.1.0", first.digest)
@@ -185,7 +185,7 @@ def test_helm_packaged_and_pushed_chart_is_read_by_pull(registry: RegistryServer
         assert sorted(m.name.split("/", 1)[1] for m in tar if m.isfile()) == sorted(chart.files)
     # helm package's archive differs in bytes (mtime = now), but holds the same files: publish skips it
     (outcome,) = publish(build([folder]), registry=client, target=target, created_epoch=EPOCH).charts
-    assert (outcome.action, outcome.note) == (PublishAction.SKIPPED, "same files, published by another build")
+    assert (outcome.action, outcome.note) == (PublishAction.SKIPPED, "same chart, other archive bytes")
     assert outcome.digest == chart.digest
 
 

@@ -19,10 +19,10 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from toolkit import cluster_edit
-from toolkit.cluster_edit import AppEntry
-from toolkit.errors import InputError, UsageError
 from toolkit.actions.validate import load_catalog, validate_cluster_text
 from toolkit.chart_source import CatalogChartSource
+from toolkit.cluster_edit import AppEntry
+from toolkit.errors import InputError, UsageError
 from toolkit.findings import Finding, Severity, has_errors
 from toolkit.loader import read_text, write_atomic
 from toolkit.yamldoc import parse_yaml

@@ -1,8 +1,8 @@
 """`publish`: push built charts to an OCI registry, idempotently, safely and in parallel.
 
 For each chart: HEAD its tag. Same manifest digest → `skipped`. Another digest → the registry's copy is
-fetched and its files compared (so a different zlib, or a `helm push` of the same files, is still
-"unchanged"); other files → `failed` with a VersionConflict, unless `force`. Absent → the config and
+fetched and compared (same metadata and files: a different zlib or a `helm package` + `helm push` of
+the same chart is still "unchanged"); another chart → `failed` with a VersionConflict, unless `force`. Absent → the config and
 chart blobs the registry lacks are uploaded, then the manifest LAST, so an interrupted publish never
 leaves a tag pointing at missing blobs. `dry_run` only reads: it doubles as the "did you bump the
 version?" check in CI. A lock file records what each tag points at, for plan/apply to pin to.
@@ -11,7 +11,7 @@ version?" check in CI. A lock file records what each tag points at, for plan/app
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -22,7 +22,14 @@ from toolkit.actions.build import BuiltChart
 from toolkit.archive import content_digest
 from toolkit.errors import InputError, OperationalError, ToolkitError, VersionConflict
 from toolkit.loader import read_bytes, write_atomic
-from toolkit.oci import OciReference, chart_artifact, parse_chart_manifest, read_chart_archive
+from toolkit.oci import (
+    MAX_CHART_BYTES,
+    ChartArtifact,
+    OciReference,
+    chart_artifact,
+    parse_chart_manifest,
+    read_chart_archive,
+)
 from toolkit.registry import ChartRegistry
 
 __all__ = [
@@ -89,13 +96,20 @@ class PublishFailed(OperationalError):
     """Some charts could not be published; each one's reason was already reported."""
 
 
-def _same_files(registry: ChartRegistry, repository: str, tag: str, chart: BuiltChart) -> bool:
-    """Whether the registry's copy of this tag holds exactly our chart's files."""
-    manifest_bytes, _ = registry.get_manifest(repository, tag)
-    manifest = parse_chart_manifest(manifest_bytes, f"{repository}:{tag}")
-    layer = registry.get_blob(repository, manifest.chart.digest, max_bytes=100 * 1024 * 1024)
-    _, files = read_chart_archive(layer, f"{repository}:{tag}")
-    return content_digest(files) == chart.package.content_digest
+def _same_chart(registry: ChartRegistry, repository: str, artifact: ChartArtifact, chart: BuiltChart) -> bool:
+    """Whether the registry's copy of this tag is the same chart: the same metadata (config blob) and
+    the same files besides Chart.yaml (which `helm package` rewrites), whatever the archive bytes."""
+    manifest_bytes, _ = registry.get_manifest(repository, artifact.tag)
+    manifest = parse_chart_manifest(manifest_bytes, f"{repository}:{artifact.tag}")
+    if manifest.config.digest != artifact.config_descriptor.digest:
+        return False
+    layer = registry.get_blob(repository, manifest.chart.digest, max_bytes=MAX_CHART_BYTES)
+    _, files = read_chart_archive(layer, f"{repository}:{artifact.tag}")
+
+    def without_chart_yaml(all_files: Mapping[str, bytes]) -> dict[str, bytes]:
+        return {path: data for path, data in all_files.items() if path != "Chart.yaml"}
+
+    return content_digest(without_chart_yaml(files)) == content_digest(without_chart_yaml(chart.package.files))
 
 
 def _publish_one(chart: BuiltChart, *, registry: ChartRegistry, target: OciReference, created_epoch: int,
@@ -114,13 +128,13 @@ def _publish_one(chart: BuiltChart, *, registry: ChartRegistry, target: OciRefer
             return result(PublishAction.SKIPPED, note="unchanged")
         if remote is not None:
             try:
-                same = _same_files(registry, repository, artifact.tag, chart)
+                same = _same_chart(registry, repository, artifact, chart)
             except ToolkitError:
                 if not force:  # the tag holds something we cannot read (not a chart?): say so
                     raise
                 same = False
             if same:
-                return result(PublishAction.SKIPPED, remote, "same files, published by another build")
+                return result(PublishAction.SKIPPED, remote, "same chart, other archive bytes")
             if not force:
                 conflict = VersionConflict(
                     f"{chart.name} {chart.version}: {target}/{chart.name}:{artifact.tag} already holds other "

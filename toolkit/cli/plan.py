@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.errors import EXIT_CHANGES, EXIT_OK, UsageError, ValidationFailed
+from toolkit.errors import EXIT_CHANGES, UsageError, ValidationFailed
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
 _CATALOG = click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -37,7 +37,7 @@ def _echo_findings(findings: Sequence[object]) -> None:
 @click.option("--context", "kube_context", help="kubeconfig context.")
 def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path | None, output: str,
                  out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
-                 kubeconfig: Path | None, kube_context: str | None) -> int:
+                 kubeconfig: Path | None, kube_context: str | None) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     if kubeconfig is not None or kube_context is not None:
         raise UsageError("reading installed state from a cluster comes with apply",
@@ -56,14 +56,15 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
     click.echo(render_plan(outcome.plan, output))
     if out_file is not None:
         write_plan(outcome.plan, out_file)
-    return EXIT_CHANGES if detailed_exitcode and outcome.plan.has_changes else EXIT_OK
+    if detailed_exitcode and outcome.plan.has_changes:
+        raise click.exceptions.Exit(EXIT_CHANGES)
 
 
 @click.command("validate")
 @_CLUSTER
 @_CATALOG
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str) -> int:
+def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
     from toolkit.actions.validate import run_validate
     from toolkit.catalog import format_findings
@@ -80,7 +81,6 @@ def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str) 
     if has_errors(findings):
         raise ValidationFailed(f"{cluster_file}: {sum(1 for f in findings if f.severity.value == 'error')} error(s)",
                                hint="fix the errors above")
-    return EXIT_OK
 
 
 COMMANDS = [plan_command, validate_command]
