@@ -74,7 +74,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _stderr(exc: helm_errors.Error) -> str:
-    return exc.stderr.decode("utf-8", "replace").strip()
+    return str(exc.stderr.decode("utf-8", "replace")).strip()
 
 
 class Helm:
@@ -83,7 +83,7 @@ class Helm:
     def __init__(self, executable: str, *, kubeconfig: Path | None = None, context: str | None = None,
                  history_max: int = 10) -> None:
         self.executable = executable
-        self._command = Command(executable=executable, kubeconfig=kubeconfig,  # type: ignore[arg-type]
+        self._command = Command(executable=executable, kubeconfig=kubeconfig,
                                 kubecontext=context, history_max_revisions=history_max)
 
     def _call(self, what: str, coro: Coroutine[Any, Any, T]) -> T:
@@ -122,7 +122,7 @@ class Helm:
         result = self._call(f"upgrade --install of {namespace}/{release}", self._command.install_or_upgrade(
             release, chart, values, namespace=namespace, wait=wait, timeout=timeout, create_namespace=True,
             atomic=atomic, atomic_arg="--atomic", description=description or None))
-        return dict(result)  # type: ignore[arg-type]
+        return dict(result)
 
     def uninstall(self, release: str, namespace: str, *, timeout: str, wait: bool = False) -> None:
         """`helm uninstall`."""

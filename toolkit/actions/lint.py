@@ -91,7 +91,7 @@ def _helm_findings(helm: HelmLike, item: ChartLintInput) -> list[Finding]:
                 findings.append(Finding(Severity.ERROR, f"helm lint --strict ({label}): {message}", file=item.folder,
                                         rule="helm-lint", hint="fix the template or values helm names"))
             continue
-        overrides = {}
+        overrides: dict[str, object] = {}
         if values_file is not None:
             overrides = to_plain(parse_yaml(item.variants[values_file.name], str(values_file), version=(1, 1))) or {}
         try:
