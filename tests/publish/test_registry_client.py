@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ def test_bearer_tokens_are_fetched_per_challenged_scope() -> None:
         ("HEAD", "/v2/c/a/manifests/1"): [challenge("repository:c/a:pull"), HEAD_OK, HEAD_OK],
         ("PUT", "/v2/c/a/manifests/1"): [challenge("repository:c/a:pull,push"),
                                          HttpResponse(201, {"docker-content-digest":
-                                                            "sha256:" + __import__("hashlib").sha256(b"{}").hexdigest()})],
+                                                            "sha256:" + hashlib.sha256(b"{}").hexdigest()})],
     }, credentials=Credentials("ann", "pw", "test"))
     assert client.manifest_digest("c/a", "1") == DIGEST
     assert client.manifest_digest("c/a", "1") == DIGEST  # cached pull token: no new token request
