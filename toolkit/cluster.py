@@ -222,6 +222,30 @@ def _fast_loader(base: Any) -> Any:
     return _Loader
 
 
+_split_cache: dict[int, tuple[Mapping[str, Any], dict[str, Any], dict[str, Any]]] = {}
+
+
+def _quick_check(plain: dict[str, Any], schema: Mapping[str, Any], source: str) -> list[Finding]:
+    """Validate the Cluster without its bootstrap apps, then each app on its own: app entries repeat across
+    a fleet, so their (memoized) results are reused. Any finding sends the caller to the full check."""
+    cached = _split_cache.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        defs = schema.get("$defs", {})
+        if "bootstrapApp" not in defs or "clusterSpec" not in defs:
+            return validate_instance(plain, schema, file=source, rule="cluster-schema")
+        outer = json.loads(json.dumps(schema))
+        outer["$defs"]["clusterSpec"]["properties"]["bootstrapApps"] = {"type": "array"}
+        app = {"$schema": schema.get("$schema"), "$defs": defs, "$ref": "#/$defs/bootstrapApp"}
+        cached = (schema, outer, app)
+        _split_cache[id(schema)] = cached
+    _, outer, app = cached
+    findings = validate_instance(plain, outer, file=source, rule="cluster-schema")
+    apps = (plain.get("spec") or {}).get("bootstrapApps") if isinstance(plain.get("spec"), dict) else None
+    for entry in apps if isinstance(apps, list) else ():
+        findings += validate_instance(entry, app, file=source, rule="cluster-schema")
+    return findings
+
+
 def _str(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
@@ -243,7 +267,7 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
         return ParsedCluster(None, [Finding(Severity.ERROR, "expected a Cluster object (a mapping)", file=source,
                                             line=1, rule="cluster-schema",
                                             hint="start from examples/cluster.yaml")])
-    findings = validate_instance(plain, schema, file=source, rule="cluster-schema")
+    findings = _quick_check(plain, schema, source)
     if findings:
         tree = tree if tree is not None else parse_yaml(text, source)
         return ParsedCluster(None, validate_instance(plain, schema, file=source, source_root=tree,

@@ -180,6 +180,30 @@ def _extra_keys(error: ValidationError, known: Sequence[str]) -> list[str]:
     return extras
 
 
+_results: dict[tuple[int, str], list[tuple[tuple[str | int, ...], str, str | None]]] = {}
+
+
+def _errors_of(validator: Draft202012Validator, instance: Any,
+               who: str) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """The expanded errors of `instance`, memoized by content: fleets repeat the same values a lot."""
+    try:
+        key = (id(validator), json.dumps(instance, sort_keys=True, separators=(",", ":")))
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _results:
+        return _results[key]
+    try:
+        out = [item for error in validator.iter_errors(instance) for item in _expand(error)]
+    except Unresolvable as exc:
+        raise SchemaError(f"{who}: the schema has a `$ref` that cannot be resolved offline: {exc}",
+                          hint="inline the referenced schema or ship it in schemas/ with its `$id`") from exc
+    if key is not None:
+        if len(_results) >= 4096:
+            _results.clear()
+        _results[key] = out
+    return out
+
+
 def validate_instance(
     instance: Any,
     schema: Mapping[str, Any],
@@ -201,13 +225,7 @@ def validate_instance(
     validator = compile_validator(schema, registry=registry)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    try:
-        errors = list(validator.iter_errors(instance))
-    except Unresolvable as exc:
-        raise SchemaError(f"{subject or file}: the schema has a `$ref` that cannot be resolved offline: {exc}",
-                          hint="inline the referenced schema or ship it in schemas/ with its `$id`") from exc
-    for error in errors:
-        for rel_path, message, hint in _expand(error):
+    for rel_path, message, hint in _errors_of(validator, instance, subject or file):
             full = tuple(path_prefix) + rel_path
             where = json_path(full)
             if (where, message) in seen:

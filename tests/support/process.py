@@ -79,6 +79,7 @@ class ServerProcess:
         if self.alive():
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        self._log_handle.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM this process group, then SIGKILL after `timeout`."""

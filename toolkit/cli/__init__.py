@@ -6,25 +6,38 @@ exactly one action; `main` is the one place where errors become messages and exi
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from toolkit import __version__
-from toolkit.cli import apply as _apply
-from toolkit.cli import apps as _apps
-from toolkit.cli import build as _build
-from toolkit.cli import dev as _dev
-from toolkit.cli import lint as _lint
-from toolkit.cli import plan as _plan
-from toolkit.cli import publish as _publish
 from toolkit.errors import EXIT_OPERATIONAL, ToolkitError, exit_code_for
 
 __all__ = ["cli", "main"]
 
 
+# verb -> module of toolkit.cli that defines it; modules are imported only when their verb runs, so
+# `tke-catalog plan` never pays for importing helm or registry code.
+_VERBS = {
+    "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
+    "plan": "plan", "apply": "apply", "apps": "apps", "dev": "dev",
+}
+
+
 class _ToolkitGroup(click.Group):
-    """The one place where errors become messages and exit codes (0 ok, 1 operational, 2 usage, 3 input)."""
+    """Lazy verbs, and the one place where errors become messages and exit codes
+    (0 ok, 1 operational, 2 usage, 3 input)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _VERBS.get(cmd_name)
+        if module is None:
+            return None
+        commands = importlib.import_module(f"toolkit.cli.{module}").COMMANDS
+        return next((c for c in commands if c.name == cmd_name), None)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -49,11 +62,6 @@ class _ToolkitGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def cli(debug: bool) -> None:
     """Build, validate, plan, publish and install a TKEStack-style application catalog."""
-
-
-for _module in (_lint, _build, _publish, _plan, _apply, _apps, _dev):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

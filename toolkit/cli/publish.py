@@ -9,8 +9,16 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.actions.build import build_charts, find_chart_dirs
-from toolkit.actions.publish import LOCK_FILE, ChartPublish, PublishAction, PublishFailed, publish, write_lock
+from toolkit.actions.build import find_chart_dirs
+from toolkit.actions.publish import (
+    LOCK_FILE,
+    ChartPublish,
+    PublishAction,
+    PublishFailed,
+    package_charts,
+    publish,
+    write_lock,
+)
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 from toolkit.errors import UsageError
 from toolkit.loader import read_bytes
@@ -104,7 +112,7 @@ def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, plain_ht
     settings = settings_from(root)
     target, client = connect(registry, plain_http=plain_http, insecure_skip_tls_verify=insecure_skip_tls_verify,
                              ca_file=ca_file, username=username, password_stdin=password_stdin, jobs=jobs)
-    built = build_charts(list(charts) or find_chart_dirs(settings.charts_dir), epoch=settings.source_date_epoch)
+    built = package_charts(list(charts) or find_chart_dirs(settings.charts_dir), epoch=settings.source_date_epoch)
     live = settings.is_terminal and output == "text"
     done: list[ChartPublish] = []
 
