@@ -209,7 +209,7 @@ def _fast_load(text: str) -> Any:
 
 @lru_cache(maxsize=1)
 def _fast_loader(base: Any) -> Any:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     class _Loader(base):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:

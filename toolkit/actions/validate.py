@@ -13,7 +13,7 @@ from typing import Any
 
 from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
 from toolkit.cluster import ParsedCluster, parse_cluster
-from toolkit.errors import InputError, SchemaError, UsageError, YamlError
+from toolkit.errors import SchemaError, UsageError, YamlError
 from toolkit.findings import Finding, Severity
 from toolkit.loader import read_text
 from toolkit.plan import ChartSource, InstalledState, check_plan
@@ -111,8 +111,4 @@ def run_validate(cluster_path: Path, catalog_root: Path | None = None) -> list[F
 
     root = find_catalog_root(catalog_root)
     catalog = load_catalog(root)
-    text = read_text(cluster_path)
-    try:
-        return validate_cluster_text(text, str(cluster_path), catalog, CatalogChartSource(root))
-    except InputError:
-        raise
+    return validate_cluster_text(read_text(cluster_path), str(cluster_path), catalog, CatalogChartSource(root))

@@ -1,0 +1,310 @@
+"""`apply`: make the cluster match the release plan, one release at a time, safely.
+
+Under the Cluster's Lease: read what is installed (helm's release list plus our inventory), recover
+releases an interrupted run left `pending-*`, plan (or check a saved plan still matches), confirm, then
+run every install and upgrade as soon as its own dependencies succeeded. A failed release is rolled
+back (or removed if it was a first install) and its dependents are skipped; independent releases go on.
+The inventory is updated after every release, so an interrupted apply resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.archive import build_chart_archive
+from toolkit.chart import parse_chart
+from toolkit.errors import HelmError, InputError, OperationalError
+from toolkit.helm import HelmLike, ReleaseInfo
+from toolkit.inventory import Inventory
+from toolkit.loader import read_tree, write_atomic
+from toolkit.lock import ApplyLock
+from toolkit.plan import Action, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
+from toolkit.schedule import JobOutcome, JobStatus, run_graph
+
+__all__ = [
+    "ApplyOptions",
+    "ApplyResult",
+    "Outcome",
+    "ReleaseResult",
+    "apply_plan",
+    "installed_state",
+    "recover_pending",
+    "state_fingerprint",
+    "values_digest",
+]
+
+_PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
+
+
+class Outcome(enum.Enum):
+    """What happened to one release."""
+
+    INSTALLED = "installed"
+    UPGRADED = "upgraded"
+    UNCHANGED = "unchanged"
+    UNINSTALLED = "uninstalled"
+    KEPT = "kept"  # an uninstall that was not allowed (no --prune)
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How to act: the flags of `tke-catalog apply`."""
+
+    concurrency: int = 4
+    prune: bool = False
+    wait: bool = True
+    timeout: str = "300s"
+    lock_timeout: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    name: str
+    namespace: str
+    action: Action
+    outcome: Outcome
+    seconds: float = 0.0
+    error: str | None = None
+    because: str | None = None
+    recovery: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "namespace": self.namespace, "action": self.action.value,
+                               "outcome": self.outcome.value, "seconds": round(self.seconds, 2)}
+        for key in ("error", "because", "recovery"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    cluster: str
+    releases: tuple[ReleaseResult, ...]
+    recovered: tuple[str, ...] = ()
+    plan: ReleasePlan | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.outcome in (Outcome.FAILED, Outcome.SKIPPED) for r in self.releases)
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {o.value: sum(1 for r in self.releases if r.outcome is o) for o in Outcome}
+        return {"cluster": self.cluster, "ok": self.ok, "summary": counts, "recovered": list(self.recovered),
+                "releases": [r.as_dict() for r in self.releases]}
+
+
+def values_digest(values: Mapping[str, Any]) -> str:
+    """A digest of values in canonical JSON (what saved plans record instead of secrets)."""
+    return "sha256:" + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mapping[str, Any]) -> InstalledState:
+    """What is installed: helm's releases, with digest and values from our inventory where we own them."""
+    recorded = {(r["namespace"], r["name"]): r for r in inventory.get("releases", [])}
+    installed = []
+    for info in releases:
+        entry = recorded.get((info.namespace, info.name))
+        installed.append(InstalledRelease(
+            name=info.name, namespace=info.namespace, chart=info.chart_name, version=info.chart_version,
+            digest=str(entry.get("digest", "")) if entry else "", values=entry.get("values") or {} if entry else {},
+            status=info.status))
+    owned = frozenset(f"{ns}/{name}" for ns, name in recorded)
+    return InstalledState(cluster=cluster, releases=tuple(installed), inventory=owned)
+
+
+def state_fingerprint(state: InstalledState) -> str:
+    """A digest of the installed state a plan was made against (changes mean: plan again)."""
+    rows = sorted((r.namespace, r.name, r.chart, r.version, r.digest, r.status, values_digest(r.values))
+                  for r in state.releases)
+    owned = sorted(state.inventory or ())
+    return "sha256:" + hashlib.sha256(json.dumps([rows, owned]).encode()).hexdigest()
+
+
+def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str,
+                    progress: Callable[[str], None]) -> list[str]:
+    """Release stuck `pending-*` by an interrupted run: roll back an upgrade, remove a first install."""
+    recovered = []
+    for info in releases:
+        stuck = info.status in _PENDING or (info.status == "failed" and info.revision == 1)
+        if not stuck:
+            continue
+        if info.revision <= 1:
+            progress(f"{info.namespace}/{info.name}: {info.status} at revision 1, removing it before a clean install")
+            helm.uninstall(info.name, info.namespace, timeout=timeout)
+        else:
+            progress(f"{info.namespace}/{info.name}: {info.status} at revision {info.revision}, rolling back")
+            helm.rollback(info.name, info.namespace, None, timeout=timeout)
+        recovered.append(f"{info.namespace}/{info.name}")
+    return recovered
+
+
+@dataclass
+class _Context:
+    helm: HelmLike
+    inventory: Inventory
+    root: Path
+    cache: Path
+    options: ApplyOptions
+    progress: Callable[[str], None]
+    cluster: str
+    planned: dict[str, PlannedRelease]
+
+
+def _archive_for(ctx: _Context, release: PlannedRelease) -> Path:
+    """The chart archive to install: built once from the chart folder and cached by content digest."""
+    folder = ctx.root / release.source if release.source else None
+    if folder is None or not (folder / "Chart.yaml").is_file():
+        raise InputError(f"release {release.name}: chart {release.chart} {release.version} is not on disk",
+                         hint="run from the project folder (or pass --root)")
+    short = release.digest.split(":")[-1][:16]
+    target = ctx.cache / "charts" / f"{release.chart}-{release.version}-{short}.tgz"
+    if not target.is_file():
+        package = parse_chart(read_tree(folder), str(folder))
+        if package.content_digest != release.digest:
+            raise InputError(f"release {release.name}: chart folder {folder} changed since planning",
+                             hint="plan again")
+        write_atomic(target, build_chart_archive(package.name, package.files))
+    return target
+
+
+def _entry(release: PlannedRelease) -> dict[str, Any]:
+    return {"name": release.name, "namespace": release.namespace, "chart": release.chart,
+            "version": release.version, "digest": release.digest, "values": dict(release.values),
+            "status": "deployed", "app": release.app}
+
+
+def _install(ctx: _Context, release: PlannedRelease) -> Outcome:
+    chart = _archive_for(ctx, release)
+    ctx.progress(f"{release.name}: {release.action.value} {release.chart} {release.version}")
+    try:
+        ctx.helm.upgrade_install(release.name, chart, release.namespace, dict(release.values), wait=ctx.options.wait,
+                                 timeout=ctx.options.timeout, description=f"tke-catalog apply ({ctx.cluster})")
+    except HelmError as exc:
+        _undo(ctx, release)
+        raise OperationalError(exc.message, hint=exc.hint) from exc
+    ctx.inventory.record(_entry(release))
+    return Outcome.INSTALLED if release.action is Action.INSTALL else Outcome.UPGRADED
+
+
+def _undo(ctx: _Context, release: PlannedRelease) -> None:
+    """After a failed install or upgrade: remove a first install, roll an upgrade back."""
+    try:
+        if release.action is Action.INSTALL:
+            ctx.progress(f"{release.name}: install failed, removing it")
+            ctx.helm.uninstall(release.name, release.namespace, timeout=ctx.options.timeout)
+        else:
+            ctx.progress(f"{release.name}: upgrade failed, rolling back")
+            ctx.helm.rollback(release.name, release.namespace, None, timeout=ctx.options.timeout,
+                              wait=ctx.options.wait)
+    except HelmError as exc:
+        ctx.progress(f"{release.name}: clean-up after the failure failed too: {exc.message}")
+
+
+def _uninstall(ctx: _Context, release: PlannedRelease) -> Outcome:
+    if not ctx.options.prune:
+        ctx.progress(f"{release.name}: no longer wanted; kept (pass --prune to uninstall)")
+        return Outcome.KEPT
+    ctx.progress(f"{release.name}: uninstall")
+    ctx.helm.uninstall(release.name, release.namespace, timeout=ctx.options.timeout, wait=ctx.options.wait)
+    ctx.inventory.forget(release.namespace, release.name)
+    return Outcome.UNINSTALLED
+
+
+def _work(ctx: _Context, key: str) -> Outcome:
+    release = ctx.planned[key]
+    if release.action is Action.NOOP:
+        return Outcome.UNCHANGED
+    if release.action is Action.UNINSTALL:
+        return _uninstall(ctx, release)
+    return _install(ctx, release)
+
+
+def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
+    """Installs and upgrades wait for their dependencies; uninstalls wait for the releases that
+    depended on them (reverse order) and for every install, as the plan orders them last."""
+    deps: dict[str, list[str]] = {}
+    removing = [r for r in plan.releases if r.action is Action.UNINSTALL]
+    staying = [r for r in plan.releases if r.action is not Action.UNINSTALL]
+    for release in staying:
+        deps[release.name] = list(release.depends_on)
+    for release in removing:
+        dependents = [r.name for r in removing if release.name in r.depends_on]
+        deps[release.name] = dependents + [r.name for r in staying]
+    return deps
+
+
+def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: Inventory, root: Path, cache: Path,
+               options: ApplyOptions, progress: Callable[[str], None], recovered: tuple[str, ...] = ()) -> ApplyResult:
+    """Carry out `plan` (the caller holds the lock and has confirmed)."""
+    ctx = _Context(helm, inventory, root, cache, options, progress, plan.cluster, {r.name: r for r in plan.releases})
+    started: dict[str, float] = {}
+    results: dict[str, ReleaseResult] = {}
+
+    def on_start(key: str) -> None:
+        started[key] = time.monotonic()
+
+    def on_done(key: str, outcome: JobOutcome[Outcome]) -> None:
+        release = ctx.planned[key]
+        seconds = time.monotonic() - started.get(key, time.monotonic())
+        if outcome.status is JobStatus.SUCCEEDED:
+            assert outcome.result is not None
+            result = ReleaseResult(release.name, release.namespace, release.action, outcome.result, seconds)
+        elif outcome.status is JobStatus.FAILED:
+            result = ReleaseResult(release.name, release.namespace, release.action, Outcome.FAILED, seconds,
+                                   error=str(getattr(outcome.error, "message", outcome.error)))
+            progress(f"{release.name}: FAILED: {result.error}")
+        else:
+            result = ReleaseResult(release.name, release.namespace, release.action, Outcome.SKIPPED,
+                                   because=outcome.because)
+            progress(f"{release.name}: skipped because {outcome.because} failed")
+        results[key] = result
+        if result.outcome in (Outcome.INSTALLED, Outcome.UPGRADED, Outcome.UNINSTALLED):
+            progress(f"{release.name}: {result.outcome.value} in {seconds:.1f}s")
+
+    run_graph(_dependency_graph(plan), lambda key: _work(ctx, key), concurrency=options.concurrency,
+              on_start=on_start, on_done=on_done)
+    ordered = tuple(results[r.name] for r in plan.releases)
+    return ApplyResult(plan.cluster, ordered, recovered, plan)
+
+
+def saved_plan_document(plan: ReleasePlan, *, state: InstalledState | None, cluster_file: Path,
+                        cluster_text: str) -> dict[str, Any]:
+    """The JSON written by `plan --out`: the plan (values redacted), plus what `apply PLAN.json` checks:
+    the Cluster file and its digest, the installed state's fingerprint, each release's values digest."""
+    from toolkit.plan import plan_as_dict
+
+    document = plan_as_dict(plan, include_values=True)
+    document["source"] = {"clusterFile": str(cluster_file.resolve()),
+                          "clusterDigest": "sha256:" + hashlib.sha256(cluster_text.encode()).hexdigest(),
+                          "stateFingerprint": state_fingerprint(state) if state is not None else None}
+    by_name = {r.name: r for r in plan.releases}
+    for entry in document["releases"]:
+        entry["valuesDigest"] = values_digest(by_name[entry["name"]].values)
+    return document
+
+
+def check_saved_plan(document: Mapping[str, Any], plan: ReleasePlan, state: InstalledState,
+                     cluster_text: str) -> None:
+    """Refuse a saved plan when the Cluster file, the installed state or the resolved releases differ."""
+    source = document.get("source") or {}
+    hint = "run `tke-catalog plan --out PLAN.json` again and review the new plan"
+    if source.get("clusterDigest") != "sha256:" + hashlib.sha256(cluster_text.encode()).hexdigest():
+        raise InputError(f"the Cluster file {source.get('clusterFile')} changed since the plan was made", hint=hint)
+    if source.get("stateFingerprint") not in (None, state_fingerprint(state)):
+        raise InputError("the cluster changed since the plan was made (releases installed, upgraded or removed)",
+                         hint=hint)
+    want = sorted((r["name"], r["action"], r["version"], r["digest"], r["valuesDigest"])
+                  for r in document.get("releases", []))
+    have = sorted((r.name, r.action.value, r.version, r.digest, values_digest(r.values)) for r in plan.releases)
+    if want != have:
+        raise InputError("the saved plan no longer matches what the Cluster resolves to", hint=hint)
