@@ -1,7 +1,8 @@
-"""Fixtures shared by the whole suite: real registries, helm homes and (later) the control plane."""
+"""Fixtures shared by the whole suite: real registries, the real control plane and isolated helm homes."""
 
 from __future__ import annotations
 
+from tests.support.cluster_fixtures import control_plane, helm_env, realistic_control_plane
 from tests.support.registry_fixtures import fresh_registry, registry
 
-__all__ = ["fresh_registry", "registry"]
+__all__ = ["control_plane", "fresh_registry", "helm_env", "realistic_control_plane", "registry"]

@@ -68,7 +68,8 @@ class KubeClient:
         """One API call; returns the decoded JSON (None for a 404 when `ok_missing`)."""
         url = self.endpoint.server + path
         try:
-            response = self._session.request(method, url, json=body, timeout=_TIMEOUT)
+            # verify is passed per request: a session-level value loses to REQUESTS_CA_BUNDLE in requests
+            response = self._session.request(method, url, json=body, timeout=_TIMEOUT, verify=self._session.verify)
         except requests.exceptions.SSLError as exc:
             raise ClusterError(f"TLS error talking to {self.endpoint.server}: {exc}",
                                hint="check the kubeconfig's certificate-authority") from exc

@@ -6,22 +6,27 @@ depth are errors that name the source and line. `line_of` finds where a JSON pat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import YamlError
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "line_of", "parse_yaml", "parse_yaml_all", "to_plain"]
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "fast_load_plain", "line_of", "parse_yaml", "parse_yaml_all",
+           "to_plain"]
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 
 
 def _yaml(version: tuple[int, int] | None) -> YAML:
+    from ruamel.yaml import YAML  # imported on first use: the fast path below does not need it
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     if version is not None:
@@ -39,7 +44,7 @@ def _reject_aliases_and_depth(node: Any, source: str, seen: set[int], depth: int
     """Walk the tree once; a node seen twice is an alias, which we refuse (alias bombs)."""
     if depth > MAX_DEPTH:
         raise YamlError(f"{source}: nested deeper than {MAX_DEPTH} levels", hint="flatten the document")
-    if isinstance(node, (CommentedMap, CommentedSeq, dict, list)):
+    if isinstance(node, (dict, list)):  # ruamel's CommentedMap/Seq included
         if id(node) in seen:
             line = _node_line(node)
             where = f"{source}:{line}" if line else source
@@ -57,6 +62,8 @@ def _node_line(node: Any) -> int | None:
 
 
 def _wrap(exc: YAMLError, source: str) -> YamlError:
+    from ruamel.yaml.error import MarkedYAMLError
+
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         problem = exc.problem or str(exc)
@@ -71,6 +78,8 @@ def parse_yaml(text: str, source: str = "<input>", *, version: tuple[int, int] |
 
     `version=(1, 1)` reads the text the way helm does (`yes`/`on` are booleans).
     """
+    from ruamel.yaml.error import YAMLError
+
     _check_size(text, source)
     try:
         data = _yaml(version).load(text)
@@ -82,6 +91,8 @@ def parse_yaml(text: str, source: str = "<input>", *, version: tuple[int, int] |
 
 def parse_yaml_all(text: str, source: str = "<input>", *, version: tuple[int, int] | None = None) -> list[Any]:
     """Parse a multi-document YAML stream; empty documents are dropped."""
+    from ruamel.yaml.error import YAMLError
+
     _check_size(text, source)
     try:
         docs = [d for d in _yaml(version).load_all(text) if d is not None]

@@ -29,13 +29,17 @@ from toolkit.plan import Action, InstalledRelease, InstalledState, PlannedReleas
 from toolkit.schedule import JobOutcome, JobStatus, run_graph
 
 __all__ = [
+    "ApplyCancelled",
     "ApplyOptions",
     "ApplyResult",
     "Outcome",
     "ReleaseResult",
     "apply_plan",
     "installed_state",
+    "check_saved_plan",
     "recover_pending",
+    "run_apply",
+    "saved_plan_document",
     "state_fingerprint",
     "values_digest",
 ]
@@ -308,3 +312,73 @@ def check_saved_plan(document: Mapping[str, Any], plan: ReleasePlan, state: Inst
     have = sorted((r.name, r.action.value, r.version, r.digest, values_digest(r.values)) for r in plan.releases)
     if want != have:
         raise InputError("the saved plan no longer matches what the Cluster resolves to", hint=hint)
+
+
+class ApplyCancelled(OperationalError):
+    """The user declined the plan; nothing was changed."""
+
+
+def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool) -> ReleasePlan:
+    from toolkit.actions.plan import run_plan
+
+    return run_plan(cluster_file, catalog_root=root, state=state,
+                    allow_critical_removal=allow_critical_removal).plan
+
+
+def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path | None, cache: Path,
+              helm_executable: str, options: ApplyOptions, allow_critical_removal: bool,
+              confirm: Callable[[ReleasePlan], bool], progress: Callable[[str], None]) -> ApplyResult:
+    """The `apply` verb: a Cluster file (plans first) or a saved PLAN.json (checked against the cluster)."""
+    from toolkit.plan import PlanRejected
+    from toolkit.actions.validate import find_catalog_root, parse_cluster_text
+    from toolkit.helm import Helm
+    from toolkit.kube import connect
+    from toolkit.loader import read_text
+
+    document: dict[str, Any] | None = None
+    cluster_file = source
+    if source.suffix == ".json":
+        try:
+            document = json.loads(read_text(source))
+            cluster_file = Path(document["source"]["clusterFile"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{source}: not a plan written by `tke-catalog plan --out`",
+                             hint="pass a Cluster file, or a plan saved with --out") from exc
+    catalog_root = find_catalog_root(root)
+    cluster_text = read_text(cluster_file)
+    parsed = parse_cluster_text(cluster_text, str(cluster_file), catalog_root)
+    if parsed.cluster is None or any(f.severity.value == "error" for f in parsed.findings):
+        raise PlanRejected(parsed.findings, str(cluster_file))
+    name = parsed.cluster.name
+
+    kube = connect(kubeconfig, context)
+    try:
+        progress(f"cluster {name}: API server {kube.endpoint.server} ({kube.version()})")
+        helm = Helm(helm_executable, kubeconfig=kubeconfig, context=context)
+        lock = ApplyLock(kube, name)
+        lock.acquire(wait=options.lock_timeout)
+        try:
+            inventory = Inventory(kube, name)
+            releases = helm.list_releases()
+            state = installed_state(name, releases, inventory.load())
+            plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal)
+            ours = {(r.namespace, r.name) for r in plan.releases} | {
+                tuple(key.split("/", 1)) for key in state.inventory or ()}
+            recovered = recover_pending(helm, [r for r in releases if (r.namespace, r.name) in ours],
+                                        timeout=options.timeout, progress=progress)
+            if recovered:
+                releases = helm.list_releases()
+                state = installed_state(name, releases, inventory.load())
+                plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal)
+            if document is not None:
+                check_saved_plan(document, plan, state, cluster_text)
+            if not plan.has_changes:
+                progress("nothing to do: every release is up to date")
+            elif not confirm(plan):
+                raise ApplyCancelled("apply cancelled; nothing was changed")
+            return apply_plan(plan, helm=helm, inventory=inventory, root=catalog_root, cache=cache,
+                              options=options, progress=progress, recovered=tuple(recovered))
+        finally:
+            lock.release()
+    finally:
+        kube.close()

@@ -9,16 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
+from toolkit.actions.validate import load_catalog
+from toolkit.catalog import CatalogInvalid
 from toolkit.chart import ChartPackage, parse_chart
 from toolkit.errors import HelmError, InputError, YamlError
 from toolkit.findings import Finding, Severity, has_errors
 from toolkit.helm import HelmLike
 from toolkit.lint import ChartLintInput, finding_from_yaml_error, lint_chart, lint_chart_names
-from toolkit.loader import read_bytes, read_text, read_tree
+from toolkit.loader import read_tree
 from toolkit.yamldoc import parse_yaml, to_plain
 
-__all__ = ["LintResult", "lint", "load_catalog"]
+__all__ = ["LintResult", "lint"]
 
 _HELM_LINE = re.compile(r"^\[(ERROR|WARNING)\]\s*(.*)$")
 
@@ -34,15 +35,6 @@ class LintResult:
 
     def as_dict(self) -> dict[str, object]:
         return {"charts": self.charts, "ok": self.ok, "findings": [f.as_dict() for f in self.findings]}
-
-
-def load_catalog(path: Path, schema_path: Path) -> Catalog:
-    """Read and parse the catalog file against its schema (raises CatalogInvalid with every finding)."""
-    import json
-
-    tree = parse_yaml(read_text(path), str(path))
-    schema = json.loads(read_bytes(schema_path))
-    return parse_catalog(tree, str(path), schema=schema, tree=tree)
 
 
 def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[Finding]]:
@@ -63,12 +55,12 @@ def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[
 
 def _catalog_findings(catalog_file: Path, root: Path) -> list[Finding]:
     try:
-        catalog = load_catalog(catalog_file, root / "schemas" / "catalog.schema.json")
+        catalog = load_catalog(root)
     except CatalogInvalid as exc:
         return list(exc.findings)
     except YamlError as exc:
         return [finding_from_yaml_error(exc, str(catalog_file))]
-    findings = check_catalog(catalog)
+    findings: list[Finding] = []
     for index, app in enumerate(catalog.apps):
         if not (root / app.chart / "Chart.yaml").is_file():
             findings.append(Finding(Severity.ERROR, f"app `{app.name}` names chart {app.chart!r}, which does not exist",

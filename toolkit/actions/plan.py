@@ -64,6 +64,7 @@ def run_plan(
     allow_critical_removal: bool = False,
     charts: ChartSource | None = None,
     image_registry: str | None = None,
+    state: InstalledState | None = None,
 ) -> PlanOutcome:
     """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError."""
     from toolkit.chart_source import CatalogChartSource
@@ -76,7 +77,8 @@ def run_plan(
         raise PlanRejected(parsed.findings, source)
     if any(f.severity is Severity.ERROR for f in parsed.findings):
         raise PlanRejected(parsed.findings, source)
-    state = load_state(state_path, root) if state_path is not None else None
+    if state_path is not None:
+        state = load_state(state_path, root)
     if state is not None and state.cluster and state.cluster != parsed.cluster.name:
         raise InputError(f"{state_path}: state of cluster `{state.cluster}`, not `{parsed.cluster.name}`",
                          hint="pass the state file of this Cluster")

@@ -1,7 +1,72 @@
-"""`tke-catalog apply`."""
+"""`tke-catalog apply`: install the release plan into a cluster, in dependency order, atomically per release."""
 
 from __future__ import annotations
 
-from toolkit.cli._stub import not_implemented
+import datetime
+import sys
+from pathlib import Path
 
-COMMANDS = [not_implemented("apply", "Install the release plan into a cluster.")]
+import click
+
+from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.errors import EXIT_OPERATIONAL, UsageError
+
+
+def _progress(output: str):  # type: ignore[no-untyped-def]
+    def emit(message: str) -> None:
+        stamp = datetime.datetime.now().strftime("%H:%M:%S")
+        click.echo(f"[{stamp}] {message}", err=output == "json")
+    return emit
+
+
+@click.command("apply")
+@click.argument("source", metavar="CLUSTER.yaml|PLAN.json", type=click.Path(exists=True, dir_okay=False,
+                                                                             path_type=Path))
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Kubeconfig of the target cluster.")
+@click.option("--context", default=None, help="Kubeconfig context (default: the current one).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Releases worked on at once.")
+@click.option("--prune", is_flag=True, help="Uninstall releases this toolkit installed that are no longer wanted.")
+@click.option("--allow-critical-removal", is_flag=True, help="Allow uninstalling critical apps (the CNI, DNS).")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for each release to become ready.")
+@click.option("--timeout", default="300s", show_default=True, help="Per-release helm timeout (e.g. 90s, 5m).")
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another apply on this Cluster to finish.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before acting (required when not on a terminal).")
+@root_option
+@output_option("text", "json")
+def apply_command(source: Path, kubeconfig: Path, context: str | None, concurrency: int, prune: bool,
+                  allow_critical_removal: bool, wait: bool, timeout: str, lock_timeout: float, yes: bool,
+                  root: Path | None, output: str) -> None:
+    """Install, upgrade and (with --prune) uninstall releases until the cluster matches the Cluster file."""
+    from toolkit.actions.apply import ApplyOptions, run_apply
+    from toolkit.plan import ReleasePlan, render_table
+
+    settings = settings_from(root)
+    if not yes and not sys.stdin.isatty():
+        raise UsageError("refusing to apply without --yes: standard input is not a terminal",
+                         hint="review `tke-catalog plan` first, then pass --yes")
+
+    def confirm(plan: ReleasePlan) -> bool:
+        click.echo(render_table(plan), err=output == "json")
+        return yes or click.confirm("Apply these changes?", default=False, err=True)
+
+    options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
+                           lock_timeout=lock_timeout)
+    result = run_apply(source, kubeconfig=kubeconfig, context=context, root=root, cache=settings.cache,
+                       helm_executable=settings.helm, options=options,
+                       allow_critical_removal=allow_critical_removal, confirm=confirm, progress=_progress(output))
+    if output == "json":
+        echo_json(result.as_dict())
+    else:
+        for release in result.releases:
+            detail = release.error or (f"because {release.because} failed" if release.because else "")
+            click.echo(f"{release.outcome.value:<12} {release.namespace}/{release.name:<24} {detail}")
+        summary = result.as_dict()["summary"]
+        click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
+    if not result.ok:
+        raise click.exceptions.Exit(EXIT_OPERATIONAL)
+
+
+COMMANDS = [apply_command]
