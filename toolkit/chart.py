@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.archive import chart_files, content_digest
 from toolkit.errors import InputError
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.yamldoc import fast_load_plain, parse_yaml, to_plain
 
 __all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "oci_tag"]
+
+_BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*")
+"""Text holding only blank lines and comments (an empty values.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class ChartPackage:
 
 def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
     """Chart.yaml as a plain dict; name and version must be present strings."""
-    data = to_plain(parse_yaml(text, source))
+    data = fast_load_plain(text, version=(1, 2))  # what parse_yaml reads, without the round-trip cost
+    if not isinstance(data, dict):
+        data = to_plain(parse_yaml(text, source))
     if not isinstance(data, dict):
         raise InputError(f"{source}: Chart.yaml must be a mapping", hint="see helm's Chart.yaml reference")
     for key in ("name", "version"):
@@ -53,8 +59,11 @@ def parse_chart(files: Mapping[str, bytes], source: str) -> ChartPackage:
     metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
     values: Any = {}
     if "values.yaml" in files:
-        values = to_plain(parse_yaml(files["values.yaml"].decode("utf-8", "replace"),
-                                     f"{source}/values.yaml", version=(1, 1))) or {}
+        text = files["values.yaml"].decode("utf-8", "replace")
+        values = fast_load_plain(text, version=(1, 1))  # YAML 1.1, as helm reads values
+        if not isinstance(values, dict) and not _BLANK.fullmatch(text):
+            values = to_plain(parse_yaml(text, f"{source}/values.yaml", version=(1, 1))) or {}
+        values = values or {}
     schema = None
     if "values.schema.json" in files:
         try:

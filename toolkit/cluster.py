@@ -14,13 +14,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from toolkit.errors import InputError
 from toolkit.findings import Finding, Severity, json_path
 from toolkit.schema import validate_instance
-from toolkit.yamldoc import line_of, parse_yaml, to_plain
+from toolkit.yamldoc import fast_load_plain, line_of, parse_yaml, to_plain
 
 __all__ = [
     "DOCKERSHIM_REMOVED",
@@ -178,48 +177,10 @@ def _parse_values_text(text: str, kind: str, source: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError:
             pass  # JSON with YAML-isms still reads as YAML, which helm accepts too
-    fast = _fast_load(text)  # libyaml reads YAML 1.1, as helm does
+    fast = fast_load_plain(text)  # libyaml reads YAML 1.1, as helm does
     if isinstance(fast, dict):
         return fast
     return to_plain(parse_yaml(text, source, version=(1, 1)))
-
-
-_ANCHOR_OR_ALIAS = re.compile(r"(^|[\s\[{,:-])[&*][^\s]")
-
-
-def _fast_load(text: str) -> Any:
-    """Plain data through libyaml when available (10x faster than a round-trip parse); None → use yamldoc.
-
-    Only for text without anchors/aliases, rejecting duplicate keys like yamldoc; timestamps stay strings.
-    """
-    if len(text) > 1_000_000 or _ANCHOR_OR_ALIAS.search(text):
-        return None
-    try:
-        import yaml  # type: ignore[import-untyped]
-    except ImportError:  # PyYAML is optional: without it every parse is a round-trip parse
-        return None
-    loader_base = getattr(yaml, "CSafeLoader", None)
-    if loader_base is None:
-        return None
-    try:
-        return yaml.load(text, Loader=_fast_loader(loader_base))  # noqa: S506 - a safe loader subclass
-    except (yaml.YAMLError, ValueError, TypeError):
-        return None
-
-
-@lru_cache(maxsize=1)
-def _fast_loader(base: Any) -> Any:
-    import yaml
-
-    class _Loader(base):  # type: ignore[misc]
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            keys = [self.construct_object(k, deep=True) for k, _ in node.value]
-            if len(keys) != len(set(map(repr, keys))):
-                raise ValueError("duplicate key")
-            return super().construct_mapping(node, deep=deep)
-
-    _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
-    return _Loader
 
 
 _split_cache: dict[int, tuple[Mapping[str, Any], dict[str, Any], dict[str, Any]]] = {}
@@ -256,7 +217,7 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
     Raises:
         YamlError: the text is not YAML at all (nothing more can be said about it).
     """
-    fast = _fast_load(text)
+    fast = fast_load_plain(text)
     tree: Any = None
     if isinstance(fast, dict):
         plain: Any = fast

@@ -29,6 +29,21 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def _holder_is_dead(holder: str) -> bool:
+    """True for a holder on this host whose process is gone (an apply killed hard): no need to wait."""
+    host, _, rest = holder.partition("/pid-")
+    pid = rest.split("/", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _parse(text: str | None) -> datetime.datetime | None:
     if not text:
         return None
@@ -75,7 +90,7 @@ class ApplyLock:
         holder = spec.get("holderIdentity")
         renewed = _parse(spec.get("renewTime"))
         expired = renewed is None or self.clock() > renewed + datetime.timedelta(
-            seconds=int(spec.get("leaseDurationSeconds") or self.duration))
+            seconds=int(spec.get("leaseDurationSeconds") or self.duration)) or _holder_is_dead(str(holder or ""))
         if holder and holder != self.identity and not expired:
             return f"{holder} (renewed {spec.get('renewTime')})"
         try:

@@ -13,11 +13,11 @@ from typing import Any
 
 from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
 from toolkit.cluster import ParsedCluster, parse_cluster
-from toolkit.errors import SchemaError, UsageError, YamlError
-from toolkit.findings import Finding, Severity
+from toolkit.errors import CatalogError, SchemaError, UsageError, YamlError
+from toolkit.findings import Finding, Severity, has_errors
 from toolkit.loader import read_text
 from toolkit.plan import ChartSource, InstalledState, check_plan
-from toolkit.yamldoc import parse_yaml
+from toolkit.yamldoc import fast_load_plain, parse_yaml
 
 __all__ = [
     "bundled_root",
@@ -78,8 +78,21 @@ def load_catalog(root: Path) -> Catalog:
     """Read, parse and check catalog/catalog.yaml; raises CatalogInvalid with every error."""
     path = root / _CATALOG_FILE
     source = str(_CATALOG_FILE) if root == Path.cwd() else str(path)
-    tree = parse_yaml(read_text(path), source)
-    catalog = parse_catalog(tree, source, schema=load_schema(root, "catalog.schema.json"), tree=tree)
+    text = read_text(path)
+    schema = load_schema(root, "catalog.schema.json")
+    plain = fast_load_plain(text)
+    if isinstance(plain, dict) and plain == fast_load_plain(text, version=(1, 2)):
+        # the fast path, for a catalog that reads the same as YAML 1.1 and 1.2; anything wrong with it
+        # is reported again from the round-trip tree below, with line numbers
+        try:
+            catalog = parse_catalog(plain, source, schema=schema)
+        except CatalogError:
+            pass
+        else:
+            if not has_errors(check_catalog(catalog)):
+                return catalog
+    tree = parse_yaml(text, source)
+    catalog = parse_catalog(tree, source, schema=schema, tree=tree)
     findings = check_catalog(catalog)
     if any(f.severity is Severity.ERROR for f in findings):
         raise CatalogInvalid(findings, source)
