@@ -514,12 +514,10 @@ def _merge_and_validate(cluster: Cluster, item: _Wanted, findings: list[Finding]
             return
     app_name = item.catalog.name if item.catalog is not None else ""
     merged = merge_layers([
-        (LAYER_CHART, item.info.default_values),
-        (LAYER_CATALOG, item.catalog.values if item.catalog is not None else None),
         (LAYER_FEATURES, derive_values(app_name, cluster, image_registry=image_registry)),
         (LAYER_RAW, spec.raw_values if spec is not None else None),
         (LAYER_SET, set_layer),
-    ])
+    ], base=_chart_and_catalog_values(item.info, item.catalog))
     item.merged = merged
     if item.info.schema is None:
         return
@@ -543,6 +541,25 @@ def _merge_and_validate(cluster: Cluster, item: _Wanted, findings: list[Finding]
             hint = (hint + "; " if hint else "") + f"the value comes from the {layer}: fix the chart or catalog"
         findings.append(Finding(finding.severity, finding.message, file=cluster.source, path=finding.path, line=line,
                                 hint=hint or None, rule=finding.rule))
+
+
+_BASES: dict[tuple[int, int], tuple[Mapping[str, Any], Mapping[str, Any] | None, MergedValues]] = {}
+
+
+def _chart_and_catalog_values(info: ChartInfo, app: CatalogApp | None) -> MergedValues:
+    """The chart defaults merged with the catalog defaults, once per (chart version, catalog app): a fleet
+    merges the same two layers for every Cluster. Charts and catalogs are immutable once loaded."""
+    defaults = info.default_values
+    catalog_values = app.values if app is not None else None
+    key = (id(defaults), id(catalog_values))
+    hit = _BASES.get(key)
+    if hit is not None and hit[0] is defaults and hit[1] is catalog_values:
+        return hit[2]
+    merged = merge_layers([(LAYER_CHART, defaults), (LAYER_CATALOG, catalog_values)])
+    if len(_BASES) >= 512:
+        _BASES.clear()
+    _BASES[key] = (defaults, catalog_values, merged)
+    return merged
 
 
 def _parts(path: str) -> tuple[str | int, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import semver
 
@@ -162,8 +163,9 @@ class VersionRange:
         return False
 
 
+@lru_cache(maxsize=1024)
 def parse_range(text: str) -> VersionRange:
-    """Parse a helm version range; the empty string means any release (`*`).
+    """Parse a helm version range; the empty string means any release (`*`). Results are memoized.
 
     Raises:
         InputError: the range is not valid helm syntax.
@@ -188,6 +190,7 @@ def parse_range(text: str) -> VersionRange:
     return VersionRange(text, tuple(groups))
 
 
+@lru_cache(maxsize=4096)
 def parse_version(text: str) -> semver.Version:
     """Read a concrete version the way helm does: a leading `v`, a missing minor or patch (= 0)
     and leading zeros in numbers are accepted; prerelease and build parts are checked.
@@ -215,8 +218,12 @@ def best_match(range_text: str, versions: Iterable[str]) -> str | None:
     Raises:
         InputError: the range is not valid helm syntax.
     """
+    return _best_match(range_text, tuple(versions))
+
+
+@lru_cache(maxsize=4096)
+def _best_match(range_text: str, candidates: tuple[str, ...]) -> str | None:
     version_range = parse_range(range_text)
-    candidates = list(versions)
     if range_text and range_text in candidates:
         return range_text
     best: tuple[semver.Version, str] | None = None

@@ -102,6 +102,9 @@ def _merge_into(dst: dict[str, Any], src: Mapping[str, Any], prov: dict[Path, st
 
 def _copy(value: Any) -> Any:
     """A deep copy of plain data (much faster than copy.deepcopy for values trees)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
     if isinstance(value, Mapping):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -123,10 +126,14 @@ def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[s
     return out
 
 
-def merge_layers(layers: Sequence[tuple[str, Mapping[str, Any] | None]]) -> MergedValues:
-    """Merge `(layer name, values)` pairs in order, recording which layer set each leaf."""
-    out: dict[str, Any] = {}
-    prov: dict[Path, str] = {}
+def merge_layers(layers: Sequence[tuple[str, Mapping[str, Any] | None]], *,
+                 base: MergedValues | None = None) -> MergedValues:
+    """Merge `(layer name, values)` pairs in order, recording which layer set each leaf.
+
+    `base` (left unchanged) is the result of merging earlier layers: the layers then go over a copy of it.
+    """
+    out: dict[str, Any] = _copy(base.values) if base is not None else {}
+    prov: dict[Path, str] = dict(base.provenance) if base is not None else {}
     for name, values in layers:
         if values:
             _merge_into(out, values, prov, name, ())

@@ -78,8 +78,10 @@ def outcomes(result: Result) -> dict[str, str]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, helm_env: HelmEnv) -> ApplyProject:
+def project(tmp_path: Path, helm_env: HelmEnv, monkeypatch: pytest.MonkeyPatch) -> ApplyProject:
     uid = uuid.uuid4().hex[:6]
+    monkeypatch.setenv("TKE_CATALOG_HELM", str(helm_env.helm))
+    monkeypatch.setenv("TKE_CATALOG_CACHE", str(tmp_path / "cache"))  # chart archives stay in the test
     root = tmp_path / "project"
     shutil.copytree(PROJECT, root)
     system, addons = f"sys-{uid}", f"addons-{uid}"

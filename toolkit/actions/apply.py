@@ -25,7 +25,7 @@ from toolkit.helm import HelmLike, ReleaseInfo
 from toolkit.inventory import Inventory
 from toolkit.loader import read_tree, write_atomic
 from toolkit.lock import ApplyLock
-from toolkit.plan import Action, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
+from toolkit.plan import Action, ChartSource, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
 from toolkit.schedule import JobOutcome, JobStatus, run_graph
 
 __all__ = [
@@ -165,13 +165,17 @@ class _Context:
 
 
 def _archive_for(ctx: _Context, release: PlannedRelease) -> Path:
-    """The chart archive to install: built once from the chart folder and cached by content digest."""
-    folder = ctx.root / release.source if release.source else None
+    """The chart archive to install, never a mutable tag: the copy fetched from a registry and verified
+    by digest while planning, else one built from the chart folder; both cached by content digest."""
+    from toolkit.registry_source import cached_archive_path
+
+    target = cached_archive_path(ctx.cache, release.chart, release.version, release.digest)
+    if target.is_file():
+        return target
+    folder = ctx.root / release.source if release.source and not release.source.startswith("oci://") else None
     if folder is None or not (folder / "Chart.yaml").is_file():
         raise InputError(f"release {release.name}: chart {release.chart} {release.version} is not on disk",
                          hint="run from the project folder (or pass --root)")
-    short = release.digest.split(":")[-1][:16]
-    target = ctx.cache / "charts" / f"{release.chart}-{release.version}-{short}.tgz"
     if not target.is_file():
         package = parse_chart(read_tree(folder), str(folder))
         if package.content_digest != release.digest:
@@ -318,17 +322,22 @@ class ApplyCancelled(OperationalError):
     """The user declined the plan; nothing was changed."""
 
 
-def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool) -> ReleasePlan:
+def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool,
+                  charts: ChartSource | None) -> ReleasePlan:
     from toolkit.actions.plan import run_plan
 
-    return run_plan(cluster_file, catalog_root=root, state=state,
+    return run_plan(cluster_file, catalog_root=root, state=state, charts=charts,
                     allow_critical_removal=allow_critical_removal).plan
 
 
 def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path | None, cache: Path,
               helm_executable: str, options: ApplyOptions, allow_critical_removal: bool,
-              confirm: Callable[[ReleasePlan], bool], progress: Callable[[str], None]) -> ApplyResult:
-    """The `apply` verb: a Cluster file (plans first) or a saved PLAN.json (checked against the cluster)."""
+              confirm: Callable[[ReleasePlan], bool], progress: Callable[[str], None],
+              charts: ChartSource | None = None) -> ApplyResult:
+    """The `apply` verb: a Cluster file (plans first) or a saved PLAN.json (checked against the cluster).
+
+    `charts` (default: the catalog's folders) decides where charts come from, e.g. a registry by digest.
+    """
     from toolkit.plan import PlanRejected
     from toolkit.actions.validate import find_catalog_root, parse_cluster_text
     from toolkit.helm import Helm
@@ -361,7 +370,7 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
             inventory = Inventory(kube, name)
             releases = helm.list_releases()
             state = installed_state(name, releases, inventory.load())
-            plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal)
+            plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal, charts)
             ours = {(r.namespace, r.name) for r in plan.releases} | {
                 tuple(key.split("/", 1)) for key in state.inventory or ()}
             recovered = recover_pending(helm, [r for r in releases if (r.namespace, r.name) in ours],
@@ -369,7 +378,7 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
             if recovered:
                 releases = helm.list_releases()
                 state = installed_state(name, releases, inventory.load())
-                plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal)
+                plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal, charts)
             if document is not None:
                 check_saved_plan(document, plan, state, cluster_text)
             if not plan.has_changes:

@@ -80,10 +80,9 @@ def load_catalog(root: Path) -> Catalog:
     source = str(_CATALOG_FILE) if root == Path.cwd() else str(path)
     text = read_text(path)
     schema = load_schema(root, "catalog.schema.json")
-    plain = fast_load_plain(text)
-    if isinstance(plain, dict) and plain == fast_load_plain(text, version=(1, 2)):
-        # the fast path, for a catalog that reads the same as YAML 1.1 and 1.2; anything wrong with it
-        # is reported again from the round-trip tree below, with line numbers
+    plain = fast_load_plain(text, version=(1, 2))
+    if isinstance(plain, dict):
+        # the fast path; anything wrong is reported from the round-trip tree below, with line numbers
         try:
             catalog = parse_catalog(plain, source, schema=schema)
         except CatalogError:
