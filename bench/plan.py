@@ -177,8 +177,10 @@ def _clear_caches() -> None:
                 cache.clear()
     from toolkit import semver_range
 
-    for function in (semver_range.parse_range, semver_range.parse_version, semver_range._best_match):
-        function.cache_clear()
+    for name in ("parse_range", "parse_version", "_best_match"):
+        clear = getattr(getattr(semver_range, name, None), "cache_clear", None)
+        if clear is not None:
+            clear()
 
 
 if __name__ == "__main__":

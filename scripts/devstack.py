@@ -113,7 +113,7 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 def _remaining(state: dict[str, Any]) -> str:
     seconds = int(state["expires_at"] - time.time())
-    return "expired" if seconds <= 0 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return "TTL expired" if seconds <= 0 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s left"
 
 
 # -- cluster ---------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def cluster_up(args: argparse.Namespace) -> int:
             print(f"a cluster is already running with realism={state['realism']}: "
                   "run `scripts/devstack.py cluster down` first", file=sys.stderr)
             return 1
-        print(f"cluster already running ({_remaining(state)} left)", file=sys.stderr)
+        print(f"cluster already running ({_remaining(state)})", file=sys.stderr)
         print(state["kubeconfig"])
         return 0
     if state:
@@ -157,7 +157,7 @@ def cluster_up(args: argparse.Namespace) -> int:
         "processes": [process_record(name, pid) for name, pid in plane.pids()],
     })
     print(f"cluster up in {plane.startup_seconds:.1f}s at {plane.server} "
-          f"({'realism' if args.realism else 'API server only'}; stops itself in {_remaining(read_state('cluster') or {})})",
+          f"({'realism' if args.realism else 'API server only'}; TTL {args.ttl}s)",
           file=sys.stderr)
     print(plane.kubeconfig)
     return 0
@@ -183,7 +183,7 @@ def cluster_status(args: argparse.Namespace) -> int:
     alive = {r["name"]: is_alive(r) for r in state["processes"]}
     ready = all(alive.values()) and _readyz(state)
     print(f"cluster: {'ready' if ready else 'NOT READY'} at {state['server']} "
-          f"(realism={state['realism']}, {_remaining(state)} left)")
+          f"(realism={state['realism']}, {_remaining(state)})")
     for record in state["processes"]:
         port = state["ports"].get(record["name"])
         print(f"  {record['name']:<24} pid {record['pid']:<8} {'running' if alive[record['name']] else 'gone'}"

@@ -149,12 +149,24 @@ GO
 }
 
 setup_kwok() {
-  if [ -x "$BIN/kwok" ] && [ "$("$BIN/kwok" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$KWOK_VERSION" ]; then
+  # kwok >= 0.6 has no built-in stages: without a Stage config it exits with "no stages found". Ship the
+  # "fast" set kwokctl uses (node/fast, node/heartbeat-with-lease, pod/fast) from the same module version.
+  local stages="$CACHE/kwok/stage-fast-$KWOK_VERSION.yaml"
+  if [ -x "$BIN/kwok" ] && [ -s "$stages" ] \
+     && [ "$("$BIN/kwok" --version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1)" = "$KWOK_VERSION" ]; then
     log "kwok $KWOK_VERSION already built"; return
   fi
   GOBIN="$BIN" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  log "kwok: $("$BIN/kwok" --version 2>&1 | head -1)"
+  local dir f
+  dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  mkdir -p "$CACHE/kwok"
+  for f in "$dir"/kustomize/stage/node/fast/node-*.yaml "$dir"/kustomize/stage/node/heartbeat-with-lease/node-*.yaml \
+           "$dir"/kustomize/stage/pod/fast/pod-*.yaml; do
+    printf -- '---\n'; cat "$f"
+  done > "$stages.tmp"
+  mv "$stages.tmp" "$stages"
+  log "kwok: $("$BIN/kwok" --version 2>&1 | head -1); stages in $stages"
 }
 
 main() {

@@ -77,7 +77,11 @@ def release_secrets(plane: ControlPlane, namespace: str, release: str) -> list[d
 @pytest.mark.cluster
 def test_api_server_reports_the_built_version(control_plane: ControlPlane) -> None:
     assert control_plane.version() == KUBE_VERSION
-    assert control_plane.api_get("/readyz?verbose")  # the admin client cert is accepted
+    assert control_plane.ready()
+    review = control_plane.api_create("/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                      {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    user = review["status"]["userInfo"]
+    assert user["username"] == "admin" and "system:masters" in user["groups"]
     namespaces = {ns["metadata"]["name"] for ns in control_plane.api_list("/api/v1/namespaces")}
     assert {"default", "kube-system"} <= namespaces
 

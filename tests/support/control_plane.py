@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -19,9 +20,13 @@ from typing import Any
 import requests
 
 from tests.support.pki import CertificateAuthority, CertPair, rsa_key_pair
-from tests.support.process import ServerProcess, binary, free_port, port_open
+from tests.support.process import CACHE, ServerProcess, binary, free_port, port_open
 
-KUBE_VERSION = "v1.36.3"
+# Same defaults and environment overrides as scripts/setup.sh.
+KUBE_VERSION = "v" + os.environ.get("KUBE_VERSION", "1.36.3")
+KWOK_VERSION = os.environ.get("KWOK_VERSION", "v0.8.0")
+# kwok >= 0.6 has no built-in stages; setup.sh copies kwokctl's "fast" set from the kwok module here.
+KWOK_STAGES = CACHE / "kwok" / f"stage-fast-{KWOK_VERSION}.yaml"
 CONTEXT = "tke-catalog-test"
 BASE_BINARIES = ("etcd", "kube-apiserver")
 REALISM_BINARIES = ("kube-controller-manager", "kube-scheduler", "kwok")
@@ -39,7 +44,10 @@ _NO_CLOUD_CONTROLLERS = ("cloud-node-lifecycle-controller", "service-lb-controll
 def missing_binaries(*, realism: bool = False) -> list[str]:
     """Names of the binaries `ControlPlane(realism=...)` needs that neither the cache nor PATH has."""
     names = BASE_BINARIES + (REALISM_BINARIES if realism else ())
-    return [name for name in names if binary(name) is None]
+    missing = [name for name in names if binary(name) is None]
+    if realism and not KWOK_STAGES.is_file():
+        missing.append(f"kwok stages ({KWOK_STAGES})")
+    return missing
 
 
 class KubeApiError(RuntimeError):
@@ -194,7 +202,7 @@ class ControlPlane:
 
     def _start_apiserver(self) -> None:
         port = free_port()
-        self.ports["apiserver"] = port
+        self.ports["kube-apiserver"] = port
         self.server = f"https://127.0.0.1:{port}"
         service_account = self._service_account
         apiserver = self._spawn("kube-apiserver", [
@@ -212,8 +220,7 @@ class ControlPlane:
             # No `kubernetes` Endpoints upkeep (loopback IPs are invalid there) and no APF bookkeeping.
             "--endpoint-reconciler-type=none", "--enable-priority-and-fairness=false",
         ])
-        apiserver.wait_until(_quiet(lambda: self._get("/readyz").status_code == 200),
-                             timeout=self.startup_timeout, interval=0.25)
+        apiserver.wait_until(self.ready, timeout=self.startup_timeout, interval=0.25)
 
     # -- realism tier ----------------------------------------------------------------------------
 
@@ -236,15 +243,14 @@ class ControlPlane:
             str(binary("kube-scheduler")), *delegated, f"--secure-port={self.ports['kube-scheduler']}",
         ])
         self.ports["kwok"] = free_port()
-        kwok_config = self.folder / "kwok.yaml"
-        kwok_config.write_text("")  # keep a user's ~/.kwok/kwok.yaml out of the tests
         kwok = self._spawn("kwok", [
-            str(binary("kwok")), f"--kubeconfig={kubeconfig}", f"--config={kwok_config}",
+            # An explicit --config also keeps a user's ~/.kwok/kwok.yaml out of the tests.
+            str(binary("kwok")), f"--kubeconfig={kubeconfig}", f"--config={KWOK_STAGES}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector={}={}".format(*FAKE_NODE_ANNOTATION),
             "--manage-nodes-with-label-selector=",
             f"--server-address=127.0.0.1:{self.ports['kwok']}",
-            f"--cidr={POD_CIDR}", "--node-ip=127.0.0.1",
+            f"--cidr={POD_CIDR}", "--node-ip=127.0.0.1", "--node-lease-duration-seconds=40",
         ])
         tier = [controller_manager, scheduler, kwok]
         _wait_all(tier, lambda: all(port_open(self.ports[p.name]) for p in tier),
@@ -312,6 +318,10 @@ class ControlPlane:
         answer = self._request("DELETE", path, json={"propagationPolicy": "Foreground"})
         if not answer.ok and answer.status_code != 404:
             raise KubeApiError("DELETE", path, answer.status_code, answer.text)
+
+    def ready(self) -> bool:
+        """True when `/readyz` answers 200 to the admin."""
+        return _quiet(lambda: self._get("/readyz").status_code == 200)()
 
     def version(self) -> str:
         """The server's gitVersion, e.g. v1.36.3."""
