@@ -1,0 +1,117 @@
+"""Benchmark `apply` against a sequential `helm upgrade --install` loop (run by hand, not in CI).
+
+    .venv/bin/python bench/apply.py [--concurrency 4]
+
+On two fresh local control planes (API server only; releases installed without --wait), the same
+14 releases of the real catalog (every default of a Galaxy + containerd + metrics-server Cluster and
+ten addons as bootstrap apps) are installed:
+  - cold: `tke-catalog apply` vs a loop of `helm upgrade --install` (one release after another);
+  - unchanged: `tke-catalog apply` again vs the same loop again, counting new helm revisions.
+Both sides run as subprocesses with helm's and Python's start-up included. Targets: cold at least 1.5x
+faster than the loop; unchanged at least 5x faster and zero new revisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.control_plane import ControlPlane  # noqa: E402
+from tests.support.process import binary  # noqa: E402
+from toolkit.actions.plan import run_plan  # noqa: E402
+from toolkit.archive import build_chart_archive  # noqa: E402
+from toolkit.chart import parse_chart  # noqa: E402
+from toolkit.loader import read_tree  # noqa: E402
+
+ADDONS = ("cron-hpa", "tapp-controller", "persistent-event", "log-collector", "lbcf", "volume-decorator",
+          "csi-operator", "prometheus", "galaxy-ipam", "gpu-manager")
+
+
+def cluster_file(folder: Path) -> Path:
+    apps = "".join(
+        f"    - app:\n        metadata: {{name: {name}}}\n        spec:\n          type: HelmV3\n          name: {name}\n"
+        f"          targetNamespace: addons\n          chart: {{chartGroupName: public, chartName: {name}}}\n"
+        for name in ADDONS)
+    text = ("apiVersion: platform.tkestack.io/v1\nkind: Cluster\nmetadata: {name: cls-bench}\nspec:\n"
+            "  version: 1.30.2\n  clusterCIDR: 10.244.0.0/16\n  networkArgs: {backendType: vxlan}\n"
+            "  features: {enableCilium: false, containerRuntime: containerd, enableMetricsServer: true}\n"
+            f"  bootstrapApps:\n{apps}")
+    path = folder / "cluster.yaml"
+    path.write_text(text)
+    return path
+
+
+def run(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])} ... failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def helm_revisions(helm: str, env: dict[str, str]) -> int:
+    out = subprocess.run([helm, "list", "-A", "-o", "json"], env=env, capture_output=True, text=True, check=True)
+    return sum(int(r["revision"]) for r in json.loads(out.stdout))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    helm = str(binary("helm") or "helm")
+    with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp:
+        work = Path(tmp)
+        cluster = cluster_file(work)
+        plan = run_plan(cluster, catalog_root=ROOT).plan
+        releases = [r for r in plan.releases]
+        print(f"{len(releases)} releases, concurrency {args.concurrency}")
+        # the loop installs the same archives with the same values as apply
+        loop: list[list[str]] = []
+        for release in releases:
+            package = parse_chart(read_tree(ROOT / release.source), release.source)
+            archive = work / f"{release.chart}.tgz"
+            archive.write_bytes(build_chart_archive(package.name, package.files))
+            values = work / f"{release.name}.values.json"
+            values.write_text(json.dumps(dict(release.values)))
+            loop.append([helm, "upgrade", "--install", release.name, str(archive), "--namespace", release.namespace,
+                         "--create-namespace", "--values", str(values), "--timeout", "120s"])
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBECONFIG"))}
+        base.update({"HELM_CONFIG_HOME": str(work / "hc"), "HELM_CACHE_HOME": str(work / "hk"),
+                     "HELM_DATA_HOME": str(work / "hd"), "TKE_CATALOG_HELM": helm,
+                     "TKE_CATALOG_CACHE": str(work / "cache")})
+        results: dict[str, float] = {}
+        revisions: dict[str, int] = {}
+        for side in ("helm-loop", "apply"):
+            with ControlPlane(work / side, ttl=1800) as plane:
+                env = dict(base, KUBECONFIG=str(plane.kubeconfig))
+                for phase in ("cold", "unchanged"):
+                    before = helm_revisions(helm, env)
+                    if side == "helm-loop":
+                        seconds = sum(run(argv, env) for argv in loop)
+                    else:
+                        seconds = run([str(ROOT / ".venv/bin/tke-catalog"), "apply", str(cluster), "--kubeconfig",
+                                       str(plane.kubeconfig), "--root", str(ROOT), "--yes", "--no-wait",
+                                       "--concurrency", str(args.concurrency), "--timeout", "120s"], env)
+                    results[f"{side} {phase}"] = seconds
+                    revisions[f"{side} {phase}"] = helm_revisions(helm, env) - before
+        print(f"{'step':<22}{'seconds':>10}{'new revisions':>16}")
+        for key, seconds in results.items():
+            print(f"{key:<22}{seconds:>10.2f}{revisions[key]:>16}")
+        cold = results["helm-loop cold"] / results["apply cold"]
+        warm = results["helm-loop unchanged"] / results["apply unchanged"]
+        print(f"\ncold apply:      {cold:.1f}x faster than the helm loop (target >= 1.5x)")
+        print(f"unchanged apply: {warm:.1f}x faster than the helm loop (target >= 5x), "
+              f"{revisions['apply unchanged']} new revisions vs {revisions['helm-loop unchanged']}")
+
+
+if __name__ == "__main__":
+    main()
