@@ -67,9 +67,10 @@ class HttpResponse:
 class TransportFailure(Exception):
     """No HTTP answer: connection refused or reset, timeout, TLS failure (`tls=True`)."""
 
-    def __init__(self, message: str, *, tls: bool = False) -> None:
+    def __init__(self, message: str, *, tls: bool = False, permanent: bool = False) -> None:
         super().__init__(message)
         self.tls = tls
+        self.permanent = permanent  # e.g. an unknown host name: retrying cannot help
 
 
 class Transport(Protocol):
@@ -104,6 +105,8 @@ class Urllib3Transport:
                 response = self._send(method, url, headers, body)
         except urllib3.exceptions.SSLError as exc:
             raise TransportFailure(f"TLS handshake failed: {exc}", tls=True) from exc
+        except urllib3.exceptions.NameResolutionError as exc:
+            raise TransportFailure(f"unknown host: {exc}", permanent=True) from exc
         except urllib3.exceptions.HTTPError as exc:
             raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
         except OSError as exc:
@@ -205,6 +208,9 @@ class RegistryClient:
                 if exc.tls:
                     raise RegistryError(f"{what}: TLS with {self.host} failed ({exc})",
                                         hint="if the registry speaks plain HTTP, pass --plain-http") from exc
+                if exc.permanent:
+                    raise RegistryError(f"{what}: {self.host} cannot be reached: {exc}",
+                                        hint="check the registry's host name") from exc
                 if retry + 1 >= self._retry.attempts:
                     hint = ("is the registry running and reachable? "
                             + ("(it may speak plain HTTP: try --plain-http)" if not self._plain_http else ""))

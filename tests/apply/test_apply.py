@@ -132,3 +132,33 @@ def test_unreachable_api_server_fails_cleanly(project: ApplyProject, tmp_path: P
     assert result.exit_code == EXIT_OPERATIONAL
     assert "cannot reach the API server" in result.stderr and "Traceback" not in result.output
     assert project.releases() == {}
+
+
+def plan_cli(project: ApplyProject, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["plan", str(project.cluster_file), "--catalog", str(project.root),
+                                      "--kubeconfig", str(project.env.kubeconfig), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_plan_reads_the_cluster_and_a_saved_plan_applies_only_while_it_still_matches(
+        project: ApplyProject, tmp_path: Path) -> None:
+    code, out, _ = plan_cli(project, "--output", "json", "--detailed-exitcode")
+    assert code == 2 and {r["action"] for r in json.loads(out)["releases"]} == {"install"}
+    assert project.apply().exit_code == 0
+    code, out, _ = plan_cli(project, "--output", "json", "--detailed-exitcode")
+    assert code == 0 and {r["action"] for r in json.loads(out)["releases"]} == {"noop"}
+
+    project.edit("chartName: addon-a\n", "chartName: addon-a\n" + values_block("data.greeting=saved"))
+    saved = tmp_path / "plan.json"
+    code, _, _ = plan_cli(project, "--out", str(saved))
+    assert code == 0 and json.loads(saved.read_text())["source"]["stateFingerprint"].startswith("sha256:")
+    applied = project.apply(source=saved)
+    assert applied.exit_code == 0, applied.output
+    assert outcomes(applied)["addon-a"] == "upgraded"
+
+    project.edit("data.greeting=saved", "data.greeting=stale")
+    code, _, _ = plan_cli(project, "--out", str(saved))
+    project.edit("data.greeting=stale", "data.greeting=edited-after-planning")
+    refused = project.apply(source=saved)
+    assert refused.exit_code == 3 and "changed since the plan was made" in refused.stderr
+    assert project.config(project.addons, "addon-a")["data"]["greeting"] == "saved"

@@ -81,9 +81,9 @@ def test_invalid_cluster_prints_findings_and_exits_3() -> None:
     assert "hint: did you mean `enableCilium`?" in err
 
 
-def test_kubeconfig_is_not_wired_yet() -> None:
-    code, _, err = run("plan", EXAMPLE, "--kubeconfig", "/nonexistent")
-    assert code == EXIT_USAGE and "comes with apply" in err
+def test_context_needs_a_kubeconfig() -> None:
+    code, _, err = run("plan", EXAMPLE, "--context", "prod")
+    assert code == EXIT_USAGE and "--context needs --kubeconfig" in err
 
 
 def test_missing_file() -> None:

@@ -10,7 +10,6 @@ The inventory is updated after every release, so an interrupted apply resumes wh
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from toolkit.inventory import Inventory
 from toolkit.loader import read_tree, write_atomic
 from toolkit.lock import ApplyLock
 from toolkit.plan import Action, ChartSource, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
+from toolkit.saved_plan import check_saved_plan
 from toolkit.schedule import JobOutcome, JobStatus, run_graph
 
 __all__ = [
@@ -36,12 +36,9 @@ __all__ = [
     "ReleaseResult",
     "apply_plan",
     "installed_state",
-    "check_saved_plan",
+    "read_installed_state",
     "recover_pending",
     "run_apply",
-    "saved_plan_document",
-    "state_fingerprint",
-    "values_digest",
 ]
 
 _PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
@@ -107,11 +104,6 @@ class ApplyResult:
                 "releases": [r.as_dict() for r in self.releases]}
 
 
-def values_digest(values: Mapping[str, Any]) -> str:
-    """A digest of values in canonical JSON (what saved plans record instead of secrets)."""
-    return "sha256:" + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mapping[str, Any]) -> InstalledState:
     """What is installed: helm's releases, with digest and values from our inventory where we own them."""
     recorded = {(r["namespace"], r["name"]): r for r in inventory.get("releases", [])}
@@ -124,14 +116,6 @@ def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mappin
             status=info.status))
     owned = frozenset(f"{ns}/{name}" for ns, name in recorded)
     return InstalledState(cluster=cluster, releases=tuple(installed), inventory=owned)
-
-
-def state_fingerprint(state: InstalledState) -> str:
-    """A digest of the installed state a plan was made against (changes mean: plan again)."""
-    rows = sorted((r.namespace, r.name, r.chart, r.version, r.digest, r.status, values_digest(r.values))
-                  for r in state.releases)
-    owned = sorted(state.inventory or ())
-    return "sha256:" + hashlib.sha256(json.dumps([rows, owned]).encode()).hexdigest()
 
 
 def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str,
@@ -285,39 +269,6 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: Inventory, root:
     return ApplyResult(plan.cluster, ordered, recovered, plan)
 
 
-def saved_plan_document(plan: ReleasePlan, *, state: InstalledState | None, cluster_file: Path,
-                        cluster_text: str) -> dict[str, Any]:
-    """The JSON written by `plan --out`: the plan (values redacted), plus what `apply PLAN.json` checks:
-    the Cluster file and its digest, the installed state's fingerprint, each release's values digest."""
-    from toolkit.plan import plan_as_dict
-
-    document = plan_as_dict(plan, include_values=True)
-    document["source"] = {"clusterFile": str(cluster_file.resolve()),
-                          "clusterDigest": "sha256:" + hashlib.sha256(cluster_text.encode()).hexdigest(),
-                          "stateFingerprint": state_fingerprint(state) if state is not None else None}
-    by_name = {r.name: r for r in plan.releases}
-    for entry in document["releases"]:
-        entry["valuesDigest"] = values_digest(by_name[entry["name"]].values)
-    return document
-
-
-def check_saved_plan(document: Mapping[str, Any], plan: ReleasePlan, state: InstalledState,
-                     cluster_text: str) -> None:
-    """Refuse a saved plan when the Cluster file, the installed state or the resolved releases differ."""
-    source = document.get("source") or {}
-    hint = "run `tke-catalog plan --out PLAN.json` again and review the new plan"
-    if source.get("clusterDigest") != "sha256:" + hashlib.sha256(cluster_text.encode()).hexdigest():
-        raise InputError(f"the Cluster file {source.get('clusterFile')} changed since the plan was made", hint=hint)
-    if source.get("stateFingerprint") not in (None, state_fingerprint(state)):
-        raise InputError("the cluster changed since the plan was made (releases installed, upgraded or removed)",
-                         hint=hint)
-    want = sorted((r["name"], r["action"], r["version"], r["digest"], r["valuesDigest"])
-                  for r in document.get("releases", []))
-    have = sorted((r.name, r.action.value, r.version, r.digest, values_digest(r.values)) for r in plan.releases)
-    if want != have:
-        raise InputError("the saved plan no longer matches what the Cluster resolves to", hint=hint)
-
-
 class ApplyCancelled(OperationalError):
     """The user declined the plan; nothing was changed."""
 
@@ -391,3 +342,15 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
             lock.release()
     finally:
         kube.close()
+
+
+def read_installed_state(kubeconfig: Path, context: str | None, helm_executable: str, cluster: str) -> InstalledState:
+    """What is installed on the cluster for `cluster` (for `plan --kubeconfig`): read-only, no lock."""
+    from toolkit.helm import Helm
+    from toolkit.kube import connect
+
+    with connect(kubeconfig, context) as kube:
+        kube.version()
+        inventory = Inventory(kube, cluster).load()
+    releases = Helm(helm_executable, kubeconfig=kubeconfig, context=context).list_releases()
+    return installed_state(cluster, releases, inventory)

@@ -25,6 +25,7 @@ from toolkit.cluster_edit import AppEntry
 from toolkit.errors import InputError, UsageError
 from toolkit.findings import Finding, Severity, has_errors
 from toolkit.loader import read_text, write_atomic
+from toolkit.plan import ChartSource
 from toolkit.yamldoc import parse_yaml
 
 __all__ = [
@@ -163,8 +164,9 @@ def enable_app(path: Path, name: str, *, validate: Validator, dry_run: bool = Fa
                  validate=validate, dry_run=dry_run)
 
 
-def cluster_validator(root: Path) -> Validator:
-    """The validator the CLI uses: `validate_cluster_text` with the catalog and charts under `root`."""
+def cluster_validator(root: Path, charts: ChartSource | None = None) -> Validator:
+    """The validator the CLI uses: `validate_cluster_text` with the catalog under `root` and its charts
+    (or `charts`, which may also reach registries for custom apps)."""
     catalog = load_catalog(root)
-    charts = CatalogChartSource(root)
+    charts = charts if charts is not None else CatalogChartSource(root)
     return lambda text, source: validate_cluster_text(text, source, catalog, charts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class PlanOutcome:
 
     plan: ReleasePlan
     findings: tuple[Finding, ...]
+    state: InstalledState | None = None
 
 
 def parse_state(text: str, source: str, schema: dict[str, Any]) -> InstalledState:
@@ -65,8 +67,12 @@ def run_plan(
     charts: ChartSource | None = None,
     image_registry: str | None = None,
     state: InstalledState | None = None,
+    state_from: Callable[[str], InstalledState] | None = None,
 ) -> PlanOutcome:
-    """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError."""
+    """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError.
+
+    The installed state comes from `state`, a state file, or `state_from(cluster name)` (a live cluster).
+    """
     from toolkit.chart_source import CatalogChartSource
 
     root = find_catalog_root(catalog_root)
@@ -79,6 +85,8 @@ def run_plan(
         raise PlanRejected(parsed.findings, source)
     if state_path is not None:
         state = load_state(state_path, root)
+    elif state_from is not None:
+        state = state_from(parsed.cluster.name)
     if state is not None and state.cluster and state.cluster != parsed.cluster.name:
         raise InputError(f"{state_path}: state of cluster `{state.cluster}`, not `{parsed.cluster.name}`",
                          hint="pass the state file of this Cluster")
@@ -88,7 +96,7 @@ def run_plan(
                             allow_critical_removal=allow_critical_removal, image_registry=image_registry)
     except PlanRejected as exc:
         raise PlanRejected([*parsed.findings, *exc.findings], source) from None
-    return PlanOutcome(plan, (*parsed.findings, *plan.findings))
+    return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)
 
 
 def render_plan(plan: ReleasePlan, output: str) -> str:
@@ -110,8 +118,12 @@ def render_plan(plan: ReleasePlan, output: str) -> str:
     raise InputError(f"unknown output format {output!r}", hint="use table, json or yaml")
 
 
-def write_plan(plan: ReleasePlan, path: Path) -> None:
-    """Write the JSON plan (values redacted) to `path` atomically."""
-    write_atomic(path, (json.dumps(plan_as_dict(plan, include_values=True), indent=2) + "\n").encode())
+def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
+    """Write the saved plan (values redacted; digests `apply PLAN.json` checks) to `path` atomically."""
+    from toolkit.saved_plan import saved_plan_document
+
+    document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file,
+                                   cluster_text=read_text(cluster_file))
+    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
 
 

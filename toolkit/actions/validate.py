@@ -117,10 +117,12 @@ def validate_cluster_text(text: str, source: str, catalog: Catalog, charts: Char
     return [*parsed.findings, *findings]
 
 
-def run_validate(cluster_path: Path, catalog_root: Path | None = None) -> list[Finding]:
-    """The `validate` verb: the findings for one Cluster file."""
+def run_validate(cluster_path: Path, catalog_root: Path | None = None,
+                 charts: ChartSource | None = None) -> list[Finding]:
+    """The `validate` verb: the findings for one Cluster file (charts default to the catalog's folders)."""
     from toolkit.chart_source import CatalogChartSource
 
     root = find_catalog_root(catalog_root)
     catalog = load_catalog(root)
-    return validate_cluster_text(read_text(cluster_path), str(cluster_path), catalog, CatalogChartSource(root))
+    source = charts if charts is not None else CatalogChartSource(root)
+    return validate_cluster_text(read_text(cluster_path), str(cluster_path), catalog, source)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
-from toolkit.cli.publish import connect, registry_options
+from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
 from toolkit.errors import EXIT_OPERATIONAL, UsageError
 
 
@@ -44,16 +44,12 @@ def _progress(output: str):  # type: ignore[no-untyped-def]
 @output_option("text", "json")
 def apply_command(source: Path, kubeconfig: Path, context: str | None, concurrency: int, prune: bool,
                   allow_critical_removal: bool, wait: bool, timeout: str, lock_timeout: float, yes: bool,
-                  registry: str | None, lock_file: Path | None, plain_http: bool, insecure_skip_tls_verify: bool,
-                  ca_file: Path | None, username: str | None, password_stdin: bool,
+                  registry: str | None, lock_file: Path | None, access: RegistryAccess,
                   root: Path | None, output: str) -> None:
     """Install, upgrade and (with --prune) uninstall releases until the cluster matches the Cluster file."""
     from toolkit.actions.apply import ApplyOptions, run_apply
     from toolkit.actions.validate import find_catalog_root
-    from toolkit.oci import OciReference
     from toolkit.plan import ReleasePlan, render_table
-    from toolkit.registry import ChartRegistry
-    from toolkit.registry_source import chart_source_for
 
     settings = settings_from(root)
     if not yes and not sys.stdin.isatty():
@@ -64,12 +60,7 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
         click.echo(render_table(plan), err=output == "json")
         return yes or click.confirm("Apply these changes?", default=False, err=True)
 
-    def connector(where: OciReference) -> ChartRegistry:
-        return connect(str(where), plain_http=plain_http, insecure_skip_tls_verify=insecure_skip_tls_verify,
-                       ca_file=ca_file, username=username, password_stdin=password_stdin)[1]
-
-    charts = chart_source_for(find_catalog_root(root), settings.cache, connector, registry=registry,
-                              lock_file=lock_file)
+    charts = chart_source(find_catalog_root(root), settings.cache, access, registry=registry, lock_file=lock_file)
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
                            lock_timeout=lock_timeout)
     result = run_apply(source, kubeconfig=kubeconfig, context=context, root=root, cache=settings.cache,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
 from toolkit.errors import EXIT_CHANGES, UsageError, ValidationFailed
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
@@ -33,20 +34,40 @@ def _echo_findings(findings: Sequence[object]) -> None:
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
 @click.option("--allow-critical-removal", is_flag=True, help="Allow the plan to uninstall critical apps (the CNI).")
-@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Read the installed state from a cluster.")
+@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the installed state from this cluster (helm's releases and our inventory).")
 @click.option("--context", "kube_context", help="kubeconfig context.")
+@click.option("--registry", default=None, metavar="oci://HOST[:PORT]/PATH",
+              help="Plan the catalog's charts as published there (by the digests in catalog.lock), as apply would.")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Lock file with the published digests [default: ROOT/catalog.lock].")
+@registry_options
 def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path | None, output: str,
                  out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
-                 kubeconfig: Path | None, kube_context: str | None) -> None:
+                 kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
+                 access: RegistryAccess) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
-    if kubeconfig is not None or kube_context is not None:
-        raise UsageError("reading installed state from a cluster comes with apply",
-                         hint="pass --state FILE with the inventory for now")
     from toolkit.actions.plan import render_plan, run_plan, write_plan
-    from toolkit.plan import PlanRejected
+    from toolkit.actions.validate import find_catalog_root
+    from toolkit.plan import InstalledState, PlanRejected
+    from toolkit.settings import load_settings
+
+    if kubeconfig is None and kube_context is not None:
+        raise UsageError("--context needs --kubeconfig", hint="pass --kubeconfig FILE")
+    if kubeconfig is not None and state_file is not None:
+        raise UsageError("--state and --kubeconfig both give the installed state", hint="pass only one of them")
+    settings = load_settings()
+    root = find_catalog_root(catalog_dir)
+    state_from = None
+    if kubeconfig is not None:
+        from toolkit.actions.apply import read_installed_state
+
+        def state_from(name: str) -> InstalledState:
+            return read_installed_state(kubeconfig, kube_context, settings.helm, name)
 
     try:
-        outcome = run_plan(cluster_file, catalog_root=catalog_dir, state_path=state_file,
+        outcome = run_plan(cluster_file, catalog_root=root, state_path=state_file, state_from=state_from,
+                           charts=chart_source(root, settings.cache, access, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal)
     except PlanRejected as exc:
         _echo_findings(exc.findings)
@@ -55,7 +76,7 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
     _echo_findings(outcome.findings)
     click.echo(render_plan(outcome.plan, output))
     if out_file is not None:
-        write_plan(outcome.plan, out_file)
+        write_plan(outcome, out_file, cluster_file)
     if detailed_exitcode and outcome.plan.has_changes:
         raise click.exceptions.Exit(EXIT_CHANGES)
 
@@ -64,13 +85,16 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
 @_CLUSTER
 @_CATALOG
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str) -> None:
+@registry_options
+def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str, access: RegistryAccess) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
-    from toolkit.actions.validate import run_validate
+    from toolkit.actions.validate import find_catalog_root, run_validate
     from toolkit.catalog import format_findings
     from toolkit.findings import has_errors
+    from toolkit.settings import load_settings
 
-    findings = run_validate(cluster_file, catalog_dir)
+    root = find_catalog_root(catalog_dir)
+    findings = run_validate(cluster_file, root, chart_source(root, load_settings().cache, access))
     if output == "json":
         click.echo(json.dumps({"file": str(cluster_file), "valid": not has_errors(findings),
                                "findings": [f.as_dict() for f in findings]}, indent=2))

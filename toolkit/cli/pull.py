@@ -8,7 +8,7 @@ import click
 
 from toolkit.actions.pull import pull
 from toolkit.cli._common import echo_json, output_option
-from toolkit.cli.publish import connect, registry_options
+from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.oci import parse_chart_ref
 
 __all__ = ["COMMANDS"]
@@ -21,13 +21,10 @@ __all__ = ["COMMANDS"]
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Folder to unpack into (as OUT/NAME/).")
 @output_option("text", "json")
-def pull_command(ref: str, registry: str, plain_http: bool, insecure_skip_tls_verify: bool,
-                 ca_file: Path | None, username: str | None, password_stdin: bool, out: Path,
-                 output: str) -> None:
+def pull_command(ref: str, registry: str, access: RegistryAccess, out: Path, output: str) -> None:
     """Pull NAME (latest release), NAME@VERSION or NAME@sha256:DIGEST and unpack it into OUT/NAME/."""
     chart_ref = parse_chart_ref(ref)
-    source, client = connect(registry, plain_http=plain_http, insecure_skip_tls_verify=insecure_skip_tls_verify,
-                             ca_file=ca_file, username=username, password_stdin=password_stdin)
+    source, client = access.connect(registry)
     chart = pull(chart_ref, registry=client, source=source, out=out)
     if output == "json":
         echo_json(chart.as_dict())
