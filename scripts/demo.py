@@ -72,17 +72,17 @@ def main() -> None:
                         "examples/charts/hello"], env)
             run(TOOL + ["publish", "--registry", charts, "--plain-http", "--lock", str(lock)], env,
                 show=TOOL + ["publish", "--registry", charts, "--plain-http", "# again: every chart skipped"])
-            run(TOOL + ["apps", "add", str(cluster), "hello", "--repo", custom, "--version", "^1.0",
+            run(TOOL + ["apps", "add", str(cluster), "hello", "--repo", custom, "--version", "^1.0", "--plain-http",
                         "--namespace", "demo", "--set", "message=hello TKEStack"], env)
-            run(TOOL + ["validate", str(cluster)], env)
+            run(TOOL + ["validate", str(cluster), "--plain-http"], env)
             apply = TOOL + ["apply", str(cluster), *kube, "--registry", charts, "--plain-http", "--lock", str(lock),
                             "--yes", *wait]
             run(apply, env)
             run([str(BIN / "helm"), "list", "--all-namespaces"], env)
 
             print("\n--- day 2: change a value, trim a default, and apply again ---")
-            run(TOOL + ["apps", "set", str(cluster), "hello", "--set", "message=changed on day 2"], env)
-            run(TOOL + ["apps", "disable", str(cluster), "metrics-server"], env)
+            run(TOOL + ["apps", "set", str(cluster), "hello", "--set", "message=changed on day 2", "--plain-http"], env)
+            run(TOOL + ["apps", "disable", str(cluster), "metrics-server", "--plain-http"], env)
             run(apply + ["--prune"], env)
             run(apply + ["--prune"], env, show=apply + ["--prune", "# again: nothing to do"])
             run([str(BIN / "helm"), "list", "--all-namespaces"], env)
