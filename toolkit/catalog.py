@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import CatalogError
-from toolkit.findings import Finding, Severity, json_path
+from toolkit.findings import Finding, Severity, format_findings, json_path
 from toolkit.schema import did_you_mean, validate_instance
 from toolkit.yamldoc import line_of, to_plain
 
@@ -23,7 +23,6 @@ __all__ = [
     "CatalogInvalid",
     "check_catalog",
     "find_cycle",
-    "format_findings",
     "parse_catalog",
 ]
 
@@ -32,19 +31,6 @@ TIERS: tuple[str, ...] = ("node", "network", "cluster", "addon")
 
 FEATURES: tuple[str, ...] = ("enableCilium", "networkMode", "containerRuntime", "enableMetricsServer", "gpuType")
 """The Cluster features a catalog app's `when` may test."""
-
-
-def format_findings(findings: Iterable[Finding]) -> str:
-    """`file:line: severity: message (at $.path)` lines, each followed by its hint."""
-    lines = []
-    for f in findings:
-        where = f.location()
-        head = f"{where}: " if where else ""
-        at = f" (at {f.path})" if f.path and f.path != "$" else ""
-        lines.append(f"{head}{f.severity.value}: {f.message}{at}")
-        if f.hint:
-            lines.append(f"  hint: {f.hint}")
-    return "\n".join(lines)
 
 
 class CatalogInvalid(CatalogError):

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Finding", "Severity", "has_errors", "json_path"]
+__all__ = ["Finding", "Severity", "format_findings", "has_errors", "json_path"]
 
 
 class Severity(enum.Enum):
@@ -49,6 +49,19 @@ class Finding:
         if self.hint:
             out["hint"] = self.hint
         return out
+
+
+def format_findings(findings: Iterable[Finding]) -> str:
+    """`file:line: severity: message (at $.path)` lines, each followed by its hint."""
+    lines = []
+    for f in findings:
+        where = f.location()
+        head = f"{where}: " if where else ""
+        at = f" (at {f.path})" if f.path and f.path != "$" else ""
+        lines.append(f"{head}{f.severity.value}: {f.message}{at}")
+        if f.hint:
+            lines.append(f"  hint: {f.hint}")
+    return "\n".join(lines)
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from toolkit.catalog import TIERS, Catalog, CatalogApp, find_cycle, format_findings
+from toolkit.catalog import TIERS, Catalog, CatalogApp, find_cycle
 from toolkit.cluster import DOCKERSHIM_REMOVED, AppSpec, Cluster
 from toolkit.errors import ClusterSpecError, InputError
 from toolkit.features import derive_values
-from toolkit.findings import Finding, Severity, has_errors
+from toolkit.findings import Finding, Severity, format_findings, has_errors
 from toolkit.schema import did_you_mean, validate_instance
 from toolkit.values import (
     LAYER_CATALOG,

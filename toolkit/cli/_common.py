@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.findings import Finding, Severity
+from toolkit.findings import Finding, Severity, format_findings
 from toolkit.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,13 +41,11 @@ def echo_json(data: object) -> None:
 
 
 def render_findings(findings: Iterable[Finding]) -> None:
-    """`file:line: severity: message (at $.path)` and an indented hint, errors to stderr."""
-    for finding in findings:
-        where = finding.location()
-        prefix = f"{where}: " if where else ""
-        path = f" (at {finding.path})" if finding.path and finding.path != "$" else ""
-        rule = f" [{finding.rule}]" if finding.rule else ""
-        click.echo(f"{prefix}{finding.severity.value}: {finding.message}{path}{rule}",
-                   err=finding.severity is Severity.ERROR)
-        if finding.hint:
-            click.echo(f"    hint: {finding.hint}", err=finding.severity is Severity.ERROR)
+    """Errors to stderr, warnings and notes to stdout, each as `file:line: severity: message (at $.path)`."""
+    shown = list(findings)
+    errors = [f for f in shown if f.severity is Severity.ERROR]
+    others = [f for f in shown if f.severity is not Severity.ERROR]
+    if others:
+        click.echo(format_findings(others))
+    if errors:
+        click.echo(format_findings(errors), err=True)

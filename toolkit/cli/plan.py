@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from toolkit.cli._common import render_findings
 from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
 from toolkit.errors import EXIT_CHANGES, UsageError, ValidationFailed
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
 _CATALOG = click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, file_okay=False),
                         help="Repository root holding catalog/catalog.yaml (default: found above the working directory).")
-
-
-def _echo_findings(findings: Sequence[object]) -> None:
-    from toolkit.catalog import format_findings
-    from toolkit.findings import Finding
-
-    shown = [f for f in findings if isinstance(f, Finding)]
-    if shown:
-        click.echo(format_findings(shown), err=True)
 
 
 @click.command("plan")
@@ -70,10 +61,10 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
                            charts=chart_source(root, settings.cache, access, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal)
     except PlanRejected as exc:
-        _echo_findings(exc.findings)
+        render_findings(exc.findings)
         raise ValidationFailed(f"{cluster_file}: cannot plan ({sum(1 for f in exc.findings if f.severity.value == 'error')} error(s))",
                                hint="fix the errors above") from None
-    _echo_findings(outcome.findings)
+    render_findings(outcome.findings)
     click.echo(render_plan(outcome.plan, output))
     if out_file is not None:
         write_plan(outcome, out_file, cluster_file)
@@ -89,8 +80,7 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
 def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str, access: RegistryAccess) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
     from toolkit.actions.validate import find_catalog_root, run_validate
-    from toolkit.catalog import format_findings
-    from toolkit.findings import has_errors
+    from toolkit.findings import format_findings, has_errors
     from toolkit.settings import load_settings
 
     root = find_catalog_root(catalog_dir)
