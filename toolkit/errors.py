@@ -80,7 +80,15 @@ class InputError(ToolkitError):
 
 
 class YamlError(InputError):
-    """A YAML or JSON document cannot be read: syntax, duplicate keys, aliases, size limits."""
+    """A YAML or JSON document cannot be read: syntax, duplicate keys, aliases, size limits.
+
+    `source`, `line` and `problem` say the same as the message, in parts (for findings).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, source: str = "", line: int | None = None,
+                 problem: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.source, self.line, self.problem = source, line, problem or message
 
 
 class SchemaError(InputError):

@@ -6,7 +6,9 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Finding", "Severity", "format_findings", "has_errors", "json_path"]
+from toolkit.errors import YamlError
+
+__all__ = ["Finding", "Severity", "format_findings", "has_errors", "json_path", "yaml_error_finding"]
 
 
 class Severity(enum.Enum):
@@ -62,6 +64,12 @@ def format_findings(findings: Iterable[Finding]) -> str:
         if f.hint:
             lines.append(f"  hint: {f.hint}")
     return "\n".join(lines)
+
+
+def yaml_error_finding(error: YamlError, file: str, rule: str = "yaml-invalid") -> Finding:
+    """A YAML parse error as a finding, with the file and line it names."""
+    return Finding(Severity.ERROR, error.problem, file=error.source or file, line=error.line, rule=rule,
+                   hint=error.hint)
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -16,13 +16,13 @@ import semver
 
 from toolkit.chart import ChartPackage
 from toolkit.errors import YamlError
-from toolkit.findings import Finding, Severity, json_path
+from toolkit.findings import Finding, Severity, json_path, yaml_error_finding
 from toolkit.helmignore import parse_helmignore
 from toolkit.schema import check_schema, validate_instance
 from toolkit.values import merge_values
 from toolkit.yamldoc import parse_yaml, to_plain
 
-__all__ = ["ChartLintInput", "finding_from_yaml_error", "lint_chart", "lint_chart_names"]
+__all__ = ["ChartLintInput", "lint_chart", "lint_chart_names"]
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
@@ -36,11 +36,6 @@ class ChartLintInput:
     canonical_schema: bytes | None = None
     canonical_schema_file: str = ""
     variants: Mapping[str, str] = field(default_factory=dict)
-
-
-def finding_from_yaml_error(error: YamlError, file: str, rule: str = "yaml-invalid") -> Finding:
-    """A YAML parse error as a finding (the message already names file and line)."""
-    return Finding(Severity.ERROR, error.message, file=file, rule=rule, hint=error.hint)
 
 
 def _err(rule: str, message: str, file: str, *, path: str = "$", hint: str | None = None,
@@ -112,7 +107,7 @@ def _values_rules(item: ChartLintInput) -> Iterator[Finding]:
         try:
             tree = parse_yaml(text, file, version=(1, 1))
         except YamlError as exc:
-            yield finding_from_yaml_error(exc, file)
+            yield yaml_error_finding(exc, file)
             continue
         override = to_plain(tree) or {}
         if not isinstance(override, dict):
@@ -158,7 +153,7 @@ def lint_chart(item: ChartLintInput) -> list[Finding]:
         try:
             findings.extend(rules(item))
         except YamlError as exc:
-            findings.append(finding_from_yaml_error(exc, item.folder))
+            findings.append(yaml_error_finding(exc, item.folder))
     return findings
 
 

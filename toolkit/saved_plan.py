@@ -34,7 +34,7 @@ def saved_plan_document(plan: ReleasePlan, *, state: InstalledState | None, clus
     """The JSON written by `plan --out`: the plan (values redacted), plus what `apply PLAN.json` checks:
     the Cluster file and its digest, the installed state's fingerprint, each release's values digest."""
     document = plan_as_dict(plan, include_values=True)
-    document["source"] = {"clusterFile": str(cluster_file.resolve()),
+    document["source"] = {"clusterFile": str(cluster_file),
                           "clusterDigest": "sha256:" + hashlib.sha256(cluster_text.encode()).hexdigest(),
                           "stateFingerprint": state_fingerprint(state) if state is not None else None}
     by_name = {r.name: r for r in plan.releases}

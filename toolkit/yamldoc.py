@@ -49,7 +49,8 @@ def _reject_aliases_and_depth(node: Any, source: str, seen: set[int], depth: int
             line = _node_line(node)
             where = f"{source}:{line}" if line else source
             raise YamlError(f"{where}: YAML anchors and aliases are not allowed",
-                            hint="write the value out in full instead of `*alias`")
+                            hint="write the value out in full instead of `*alias`", source=source, line=line,
+                            problem="YAML anchors and aliases are not allowed")
         seen.add(id(node))
         children = node.values() if isinstance(node, dict) else node
         for child in children:
@@ -69,8 +70,9 @@ def _wrap(exc: YAMLError, source: str) -> YamlError:
         problem = exc.problem or str(exc)
         context = f" ({exc.context})" if exc.context else ""
         hint = "remove or rename the repeated key" if "duplicate" in problem else "fix the YAML syntax at that line"
-        return YamlError(f"{source}:{mark.line + 1}:{mark.column + 1}: {problem}{context}", hint=hint)
-    return YamlError(f"{source}: {exc}", hint="fix the YAML syntax")
+        return YamlError(f"{source}:{mark.line + 1}:{mark.column + 1}: {problem}{context}", hint=hint,
+                         source=source, line=mark.line + 1, problem=f"{problem}{context}")
+    return YamlError(f"{source}: {exc}", hint="fix the YAML syntax", source=source, problem=str(exc))
 
 
 def parse_yaml(text: str, source: str = "<input>", *, version: tuple[int, int] | None = None) -> Any:

@@ -13,10 +13,10 @@ from toolkit.actions.validate import load_catalog
 from toolkit.catalog import CatalogInvalid
 from toolkit.chart import ChartPackage, parse_chart
 from toolkit.errors import HelmError, InputError, YamlError
-from toolkit.findings import Finding, Severity, has_errors
+from toolkit.findings import Finding, Severity, has_errors, yaml_error_finding
 from toolkit.helm import HelmLike
-from toolkit.lint import ChartLintInput, finding_from_yaml_error, lint_chart, lint_chart_names
-from toolkit.loader import read_tree
+from toolkit.lint import ChartLintInput, lint_chart, lint_chart_names
+from toolkit.loader import read_bytes, read_tree
 from toolkit.yamldoc import parse_yaml, to_plain
 
 __all__ = ["LintResult", "lint"]
@@ -42,13 +42,13 @@ def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[
     try:
         package = parse_chart(files, str(folder))
     except YamlError as exc:
-        return None, [finding_from_yaml_error(exc, str(folder))]
+        return None, [yaml_error_finding(exc, str(folder))]
     except InputError as exc:
         return None, [Finding(Severity.ERROR, exc.message, file=str(folder), hint=exc.hint, rule="chart-invalid")]
     canonical = root / "schemas" / "charts" / f"{package.name}.schema.json"
     variants = {name.split("/", 1)[1]: data.decode("utf-8", "replace") for name, data in files.items()
                 if name.startswith("ci/") and name.endswith("-values.yaml") and name.count("/") == 1}
-    return ChartLintInput(package, str(folder), canonical.read_bytes() if canonical.is_file() else None,
+    return ChartLintInput(package, str(folder), read_bytes(canonical) if canonical.is_file() else None,
                           str(canonical.relative_to(root)) if canonical.is_relative_to(root) else str(canonical),
                           variants), []
 
@@ -59,7 +59,7 @@ def _catalog_findings(catalog_file: Path, root: Path) -> list[Finding]:
     except CatalogInvalid as exc:
         return list(exc.findings)
     except YamlError as exc:
-        return [finding_from_yaml_error(exc, str(catalog_file))]
+        return [yaml_error_finding(exc, str(catalog_file))]
     findings: list[Finding] = []
     for index, app in enumerate(catalog.apps):
         if not (root / app.chart / "Chart.yaml").is_file():

@@ -122,7 +122,7 @@ def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
     """Write the saved plan (values redacted; digests `apply PLAN.json` checks) to `path` atomically."""
     from toolkit.saved_plan import saved_plan_document
 
-    document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file,
+    document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file.resolve(),
                                    cluster_text=read_text(cluster_file))
     write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
 

@@ -14,7 +14,7 @@ from typing import Any
 from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
 from toolkit.cluster import ParsedCluster, parse_cluster
 from toolkit.errors import CatalogError, SchemaError, UsageError, YamlError
-from toolkit.findings import Finding, Severity, has_errors
+from toolkit.findings import Finding, Severity, has_errors, yaml_error_finding
 from toolkit.loader import read_text
 from toolkit.plan import ChartSource, InstalledState, check_plan
 from toolkit.yamldoc import fast_load_plain, parse_yaml
@@ -104,7 +104,7 @@ def parse_cluster_text(text: str, source: str, root: Path | None = None) -> Pars
     try:
         return parse_cluster(text, source, schema=schema)
     except YamlError as exc:
-        return ParsedCluster(None, [Finding(Severity.ERROR, exc.message, file=source, rule="yaml", hint=exc.hint)])
+        return ParsedCluster(None, [yaml_error_finding(exc, source, rule="yaml")])
 
 
 def validate_cluster_text(text: str, source: str, catalog: Catalog, charts: ChartSource,
