@@ -48,6 +48,8 @@ setup_python() {
     python3 -m venv "$ROOT/.venv"
   fi
   "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]"
+  # byte-compile our sources once: start-up matters for a CLI, and PYTHONDONTWRITEBYTECODE may be set
+  "$ROOT/.venv/bin/python" -m compileall -q "$ROOT/toolkit" >/dev/null
   log "python: $("$ROOT/.venv/bin/python" --version), package installed in editable mode"
 }
 

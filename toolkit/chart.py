@@ -51,12 +51,15 @@ def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-def parse_chart(files: Mapping[str, bytes], source: str) -> ChartPackage:
-    """Select the files helm packages and parse Chart.yaml, values.yaml and values.schema.json."""
+def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool = False) -> ChartPackage:
+    """Select the files helm packages and parse Chart.yaml, values.yaml and values.schema.json
+    (only Chart.yaml with `metadata_only`, for packaging and publishing)."""
     if "Chart.yaml" not in files:
         raise InputError(f"{source}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
     packaged = chart_files(files)
     metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
+    if metadata_only:
+        return ChartPackage(source, packaged, metadata, content_digest(packaged))
     values: Any = {}
     if "values.yaml" in files:
         text = files["values.yaml"].decode("utf-8", "replace")

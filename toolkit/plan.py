@@ -12,7 +12,7 @@ Uninstalls run after the installs and upgrades, dependents before their dependen
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -402,7 +402,6 @@ def _resolve_dependencies(cluster: Cluster, catalog: Catalog, wanted: dict[str, 
                           findings: list[Finding]) -> None:
     by_release = {w.release: k for k, w in wanted.items()}
     disabled = set(cluster.features.disabled_apps)
-    conditions = cluster.features.as_conditions()
     for key, item in wanted.items():
         for dep in item.depends_on:
             target = dep if dep in wanted else by_release.get(dep)

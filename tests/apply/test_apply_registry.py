@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.apply.conftest import ApplyProject, app_entry, outcomes
+from tests.apply.conftest import ApplyProject, outcomes
 from toolkit.cli import cli
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm, pytest.mark.registry]

@@ -10,7 +10,7 @@ from pathlib import Path
 from toolkit.archive import build_chart_archive, sha256_digest
 from toolkit.chart import ChartPackage, parse_chart
 from toolkit.errors import InputError
-from toolkit.loader import read_tree, write_atomic
+from toolkit.loader import read_bytes, read_tree, write_atomic
 
 __all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
 
@@ -55,22 +55,36 @@ def find_chart_dirs(charts_root: Path) -> list[Path]:
     return sorted(p.parent for p in charts_root.glob("*/*/Chart.yaml"))
 
 
-def load_chart(folder: Path) -> ChartPackage:
+def load_chart(folder: Path, *, metadata_only: bool = False) -> ChartPackage:
     """Read a chart folder and parse it."""
-    return parse_chart(read_tree(folder), str(folder))
+    return parse_chart(read_tree(folder), str(folder), metadata_only=metadata_only)
 
 
-def build_charts(folders: Sequence[Path], *, epoch: int) -> list[BuiltChart]:
-    """Package each chart in memory; duplicate names are an error."""
+def _archive(package: ChartPackage, epoch: int, cache: Path | None) -> bytes:
+    """The chart's archive; with `cache`, reused by content digest and mtime instead of compressed again."""
+    if cache is None:
+        return build_chart_archive(package.name, package.files, mtime=epoch)
+    path = cache / f"{package.name}-{package.content_digest.split(':')[-1][:32]}-{epoch}.tgz"
+    if path.is_file():
+        return read_bytes(path)
+    archive = build_chart_archive(package.name, package.files, mtime=epoch)
+    write_atomic(path, archive)
+    return archive
+
+
+def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = False,
+                 cache: Path | None = None) -> list[BuiltChart]:
+    """Package each chart in memory; duplicate names are an error. `metadata_only` skips parsing values
+    and schemas (publishing needs only Chart.yaml); `cache` keeps archives by content digest."""
     built: list[BuiltChart] = []
     seen: dict[str, Path] = {}
     for folder in folders:
-        package = load_chart(folder)
+        package = load_chart(folder, metadata_only=metadata_only)
         if package.name in seen:
             raise InputError(f"{folder}: chart name `{package.name}` is also used by {seen[package.name]}",
                              hint="give every chart a unique name")
         seen[package.name] = folder
-        archive = build_chart_archive(package.name, package.files, mtime=epoch)
+        archive = _archive(package, epoch, cache)
         built.append(BuiltChart(package, archive, sha256_digest(archive)))
     return built
 

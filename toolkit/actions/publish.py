@@ -18,11 +18,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from toolkit.actions.build import BuiltChart
-from toolkit.archive import build_chart_archive, chart_files, content_digest, sha256_digest
-from toolkit.chart import ChartPackage, parse_chart_metadata
+from toolkit.actions.build import BuiltChart, build_charts
+from toolkit.archive import content_digest
 from toolkit.errors import InputError, OperationalError, ToolkitError, VersionConflict
-from toolkit.loader import read_bytes, read_tree, write_atomic
+from toolkit.loader import read_bytes, write_atomic
 from toolkit.oci import (
     MAX_CHART_BYTES,
     ChartArtifact,
@@ -98,24 +97,10 @@ class PublishFailed(OperationalError):
     """Some charts could not be published; each one's reason was already reported."""
 
 
-def package_charts(folders: Sequence[Path], *, epoch: int) -> list[BuiltChart]:
-    """The same archives as `build_charts`, without parsing values and schemas (publish needs only
-    Chart.yaml; validating values is lint's job), so an unchanged re-publish stays fast."""
-    built: list[BuiltChart] = []
-    seen: dict[str, Path] = {}
-    for folder in folders:
-        files = chart_files(read_tree(folder))
-        if "Chart.yaml" not in files:
-            raise InputError(f"{folder}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
-        metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{folder}/Chart.yaml")
-        package = ChartPackage(str(folder), files, metadata, content_digest(files))
-        if package.name in seen:
-            raise InputError(f"{folder}: chart name `{package.name}` is also used by {seen[package.name]}",
-                             hint="give every chart a unique name")
-        seen[package.name] = folder
-        archive = build_chart_archive(package.name, files, mtime=epoch)
-        built.append(BuiltChart(package, archive, sha256_digest(archive)))
-    return built
+def package_charts(folders: Sequence[Path], *, epoch: int, cache: Path | None = None) -> list[BuiltChart]:
+    """The same archives as `build_charts`, parsing only Chart.yaml (validating values is lint's job) and
+    reusing cached archives, so an unchanged re-publish stays fast."""
+    return build_charts(folders, epoch=epoch, metadata_only=True, cache=cache)
 
 
 def _same_chart(registry: ChartRegistry, repository: str, artifact: ChartArtifact, chart: BuiltChart) -> bool:

@@ -50,7 +50,8 @@ def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: 
     """
     settings = settings_from(root)
     target, client = access.connect(registry, jobs=jobs)
-    built = package_charts(list(charts) or find_chart_dirs(settings.charts_dir), epoch=settings.source_date_epoch)
+    built = package_charts(list(charts) or find_chart_dirs(settings.charts_dir), epoch=settings.source_date_epoch,
+                           cache=settings.cache / "archives")
     live = settings.is_terminal and output == "text"
     done: list[ChartPublish] = []
 
