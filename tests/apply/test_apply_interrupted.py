@@ -48,3 +48,25 @@ def test_sigkill_mid_apply_then_rerun_converges(project: ApplyProject) -> None:
     assert f"{project.addons}/addon-a" in report["recovered"]
     assert outcomes(result)["addon-a"] == "installed" and outcomes(result)["addon-b"] == "installed"
     assert {r.status for r in project.releases().values()} == {"deployed"}
+
+
+def test_two_concurrent_applies_the_second_is_refused_naming_the_first(project: ApplyProject) -> None:
+    project.edit("chartName: addon-a\n", "chartName: addon-a\n" + values_block("hook=true"))
+    argv = [sys.executable, "-m", "toolkit", "apply", str(project.cluster_file), "--kubeconfig",
+            str(project.env.kubeconfig), "--root", str(project.root), "--yes", "--no-wait", "--timeout", "300s"]
+    first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    plane = project.env.control_plane
+    lease = f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/tke-catalog-apply-{project.cluster}"
+    try:
+        deadline = time.monotonic() + 60
+        while not plane.api_exists(lease):
+            assert time.monotonic() < deadline and first.poll() is None, "the first apply never took the lease"
+            time.sleep(0.1)
+        holder = plane.api_get(lease)["spec"]["holderIdentity"]
+        second = project.apply()
+        assert second.exit_code == 1
+        assert "another apply holds the lock" in second.stderr and holder in second.stderr
+        assert f"pid-{first.pid}/" in holder
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)

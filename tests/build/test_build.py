@@ -102,3 +102,18 @@ def test_helm_reads_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     objects = Helm(str(helm)).template(built.path, "r1", "default", {"replicas": 3})
     assert objects == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "r1-demo"},
                         "data": {"replicas": "3", "image": "example/demo:v1.0.0"}}]
+
+
+@pytest.mark.helm
+@pytest.mark.cluster
+def test_helm_installs_the_archive(helm_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from toolkit.helm import Helm
+
+    (built,) = build([DEMO], out=tmp_path / "out", epoch=1).charts
+    assert built.path is not None
+    helm = Helm(str(helm_env.helm), kubeconfig=helm_env.kubeconfig)
+    helm.upgrade_install("built-demo", built.path, "build-test", {"replicas": 2}, wait=False, timeout="60s")
+    config = helm_env.control_plane.api_get("/api/v1/namespaces/build-test/configmaps/built-demo-demo")
+    assert config["data"] == {"replicas": "2", "image": "example/demo:v1.0.0"}
+    assert [r.chart for r in helm.list_releases() if r.name == "built-demo"] == ["demo-1.0.0"]
+    helm.uninstall("built-demo", "build-test", timeout="60s")
