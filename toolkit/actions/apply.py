@@ -76,12 +76,11 @@ class ReleaseResult:
     seconds: float = 0.0
     error: str | None = None
     because: str | None = None
-    recovery: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "namespace": self.namespace, "action": self.action.value,
                                "outcome": self.outcome.value, "seconds": round(self.seconds, 2)}
-        for key in ("error", "because", "recovery"):
+        for key in ("error", "because"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         return out
