@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
 import sys
 from pathlib import Path
 
 import click
 
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.cli._progress import Progress
 from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
 from toolkit.errors import EXIT_OPERATIONAL, UsageError
-
-
-def _progress(output: str):  # type: ignore[no-untyped-def]
-    def emit(message: str) -> None:
-        stamp = datetime.datetime.now().strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {message}", err=output == "json")
-    return emit
 
 
 @click.command("apply")
@@ -61,18 +54,20 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
         return yes or click.confirm("Apply these changes?", default=False, err=True)
 
     charts = chart_source(find_catalog_root(root), settings.cache, access, registry=registry, lock_file=lock_file)
+    progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
                            lock_timeout=lock_timeout)
     result = run_apply(source, kubeconfig=kubeconfig, context=context, root=root, cache=settings.cache,
                        helm_executable=settings.helm, options=options,
-                       allow_critical_removal=allow_critical_removal, confirm=confirm, progress=_progress(output),
+                       allow_critical_removal=allow_critical_removal, confirm=confirm, progress=progress,
                        charts=charts)
+    progress.finish()
     if output == "json":
         echo_json(result.as_dict())
     else:
         for release in result.releases:
             detail = release.error or (f"because {release.because} failed" if release.because else "")
-            click.echo(f"{release.outcome.value:<12} {release.namespace}/{release.name:<24} {detail}")
+            click.echo(f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip())
         summary = result.as_dict()["summary"]
         click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
     if not result.ok:
