@@ -49,7 +49,7 @@ def test_concurrency_is_bounded() -> None:
         with lock:
             live += 1
             peak = max(peak, live)
-        time.sleep(0.05)
+        time.sleep(0.2)
         with lock:
             live -= 1
 
