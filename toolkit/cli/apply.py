@@ -9,7 +9,7 @@ import click
 
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 from toolkit.cli._progress import Progress
-from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
+from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import EXIT_OPERATIONAL, UsageError
 
 
@@ -53,7 +53,7 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
         click.echo(render_table(plan), err=output == "json")
         return yes or click.confirm("Apply these changes?", default=False, err=True)
 
-    charts = chart_source(find_catalog_root(root), settings.cache, access, registry=registry, lock_file=lock_file)
+    charts = access.chart_source(find_catalog_root(root), settings.cache, registry=registry, lock_file=lock_file)
     progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
                            lock_timeout=lock_timeout)

@@ -12,7 +12,7 @@ from toolkit.actions import apps as actions
 from toolkit.actions.apps import AppsChange, Validator
 from toolkit.actions.validate import find_catalog_root
 from toolkit.cli._common import echo_json, output_option, render_findings, root_option
-from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
+from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.cluster_edit import AppEntry
 from toolkit.errors import ValidationFailed
 
@@ -43,7 +43,7 @@ def _validator(root: Path | None, access: RegistryAccess) -> Validator:
     from toolkit.settings import load_settings
 
     catalog_root = find_catalog_root(root)
-    return actions.cluster_validator(catalog_root, chart_source(catalog_root, load_settings().cache, access))
+    return actions.cluster_validator(catalog_root, access.chart_source(catalog_root, load_settings().cache))
 
 
 def _render(change: AppsChange, output: str, dry_run: bool) -> None:
@@ -80,7 +80,8 @@ def apps_group() -> None:
 @_VALUES_FILE
 @_SET
 @click.option("--depends-on", multiple=True, metavar="APP", help="An app this one waits for (repeatable).")
-def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None, access: RegistryAccess, output: str, chart: str | None,
+def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
+                   access: RegistryAccess, output: str, chart: str | None,
                 version: str | None, repo: str | None, namespace: str | None, values_file: Path | None,
                 set_values: tuple[str, ...], depends_on: tuple[str, ...]) -> None:
     """Append app NAME to CLUSTER.yaml's bootstrapApps."""
@@ -92,9 +93,11 @@ def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
 
 @apps_group.command("remove")
 @_common
-def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None, access: RegistryAccess, output: str) -> None:
+def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
+                   access: RegistryAccess, output: str) -> None:
     """Remove app NAME from CLUSTER.yaml's bootstrapApps."""
-    _render(actions.remove_app(cluster_file, name, validate=_validator(root, access), dry_run=dry_run), output, dry_run)
+    _render(actions.remove_app(cluster_file, name, validate=_validator(root, access),
+                                 dry_run=dry_run), output, dry_run)
 
 
 @apps_group.command("set")
@@ -103,25 +106,31 @@ def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | No
 @_SET
 @click.option("--unset", "unset_keys", multiple=True, metavar="KEY", help="Drop the values[] entry for KEY (repeatable).")
 @_VALUES_FILE
-def set_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None, access: RegistryAccess, output: str, version: str | None,
+def set_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
+                   access: RegistryAccess, output: str, version: str | None,
                 set_values: tuple[str, ...], unset_keys: tuple[str, ...], values_file: Path | None) -> None:
     """Change app NAME's chart version, values[] entries or rawValues."""
     _render(actions.set_app(cluster_file, name, version=version, set_values=set_values, unset_keys=unset_keys,
-                            values_file=values_file, validate=_validator(root, access), dry_run=dry_run), output, dry_run)
+                            values_file=values_file, validate=_validator(root, access),
+                                 dry_run=dry_run), output, dry_run)
 
 
 @apps_group.command("disable")
 @_common
-def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None, access: RegistryAccess, output: str) -> None:
+def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
+                   access: RegistryAccess, output: str) -> None:
     """Trim the catalog's default app NAME (adds it to spec.features.disabledApps)."""
-    _render(actions.disable_app(cluster_file, name, validate=_validator(root, access), dry_run=dry_run), output, dry_run)
+    _render(actions.disable_app(cluster_file, name, validate=_validator(root, access),
+                                 dry_run=dry_run), output, dry_run)
 
 
 @apps_group.command("enable")
 @_common
-def enable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None, access: RegistryAccess, output: str) -> None:
+def enable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
+                   access: RegistryAccess, output: str) -> None:
     """Bring back the default app NAME (removes it from spec.features.disabledApps)."""
-    _render(actions.enable_app(cluster_file, name, validate=_validator(root, access), dry_run=dry_run), output, dry_run)
+    _render(actions.enable_app(cluster_file, name, validate=_validator(root, access),
+                                 dry_run=dry_run), output, dry_run)
 
 
 COMMANDS = [apps_group]

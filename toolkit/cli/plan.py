@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import render_findings
-from toolkit.cli._registry import RegistryAccess, chart_source, registry_options
+from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import EXIT_CHANGES, UsageError, ValidationFailed
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
@@ -58,7 +58,7 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
 
     try:
         outcome = run_plan(cluster_file, catalog_root=root, state_path=state_file, state_from=state_from,
-                           charts=chart_source(root, settings.cache, access, registry=registry, lock_file=lock_file),
+                           charts=access.chart_source(root, settings.cache, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal)
     except PlanRejected as exc:
         render_findings(exc.findings)
@@ -84,7 +84,7 @@ def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str, 
     from toolkit.settings import load_settings
 
     root = find_catalog_root(catalog_dir)
-    findings = run_validate(cluster_file, root, chart_source(root, load_settings().cache, access))
+    findings = run_validate(cluster_file, root, access.chart_source(root, load_settings().cache))
     if output == "json":
         click.echo(json.dumps({"file": str(cluster_file), "valid": not has_errors(findings),
                                "findings": [f.as_dict() for f in findings]}, indent=2))

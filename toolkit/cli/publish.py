@@ -41,7 +41,8 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
               help=f"Lock file to update [default: ROOT/{LOCK_FILE}].")
 @root_option
 @output_option("text", "json")
-def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: RegistryAccess, force: bool, dry_run: bool, lock: Path | None,
+def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: RegistryAccess, force: bool,
+                    dry_run: bool, lock: Path | None,
                     root: Path | None, output: str) -> None:
     """Push the charts (default: every chart under charts/) to an OCI registry, skipping unchanged ones.
 

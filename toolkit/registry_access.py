@@ -1,0 +1,76 @@
+"""How this run reaches registries: connection settings, the credential lookup, and the chart source
+that plan, validate, apps and apply share. Shell: reads credential files through the loader and the
+environment through settings; the password from --password-stdin arrives as a callable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.chart_source import ChainedChartSource
+from toolkit.errors import UsageError
+from toolkit.oci import Credentials, OciReference
+from toolkit.registry import RegistryClient
+from toolkit.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
+
+__all__ = ["RegistryAccess"]
+
+
+@dataclass(frozen=True)
+class RegistryAccess:
+    """Connection settings of one command line. `password_reader` returns the piped password."""
+
+    plain_http: bool = False
+    insecure_skip_tls_verify: bool = False
+    ca_file: Path | None = None
+    username: str | None = None
+    password_reader: Callable[[], str] | None = field(default=None, repr=False)
+
+    def credentials(self, host: str) -> Credentials | None:
+        """--username with a piped password, --username with the password variable, the username and
+        password variables, helm's registry config, docker's config.json; else None. Never printed."""
+        from toolkit.loader import read_bytes
+        from toolkit.oci import credentials_from_auth_config
+        from toolkit.settings import load_registry_environment
+
+        env = load_registry_environment()
+        if self.password_reader is not None:
+            if not self.username:
+                raise UsageError("--password-stdin needs --username", hint="pass --username USER")
+            return Credentials(self.username, self.password_reader(), "--password-stdin")
+        if self.username:
+            if env.password is None:
+                raise UsageError("--username needs a password",
+                                 hint=f"pipe it to --password-stdin or set ${REGISTRY_PASSWORD_ENV}")
+            return Credentials(self.username, env.password, f"--username and ${REGISTRY_PASSWORD_ENV}")
+        if env.username and env.password is not None:
+            return Credentials(env.username, env.password, f"${REGISTRY_USERNAME_ENV}/${REGISTRY_PASSWORD_ENV}")
+        for path in env.auth_files:
+            if path.is_file():
+                found = credentials_from_auth_config(read_bytes(path), host, str(path))
+                if found is not None:
+                    return found
+        return None
+
+    def connect(self, registry: str, *, jobs: int = 4) -> tuple[OciReference, RegistryClient]:
+        """Parse `oci://HOST/PATH` and open a client for it."""
+        from toolkit.oci import parse_oci_reference
+        from toolkit.registry import open_registry
+
+        target = parse_oci_reference(registry)
+        if self.plain_http and (self.ca_file or self.insecure_skip_tls_verify):
+            raise UsageError("--plain-http cannot be combined with TLS options", hint="drop one of them")
+        client = open_registry(target.host, credentials=self.credentials(target.host), plain_http=self.plain_http,
+                               ca_file=self.ca_file, insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+                               pool_size=max(jobs, 4))
+        return target, client
+
+    def chart_source(self, root: Path, cache: Path, *, registry: str | None = None,
+                     lock_file: Path | None = None) -> ChainedChartSource:
+        """Registries first (custom `oci://` apps; with `registry`, the catalog's charts by the digests in
+        the lock file), then the catalog's folders."""
+        from toolkit.registry_source import chart_source_for
+
+        return chart_source_for(root, cache, lambda where: self.connect(str(where))[1], registry=registry,
+                                lock_file=lock_file)
