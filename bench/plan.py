@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from toolkit.actions.validate import load_catalog, load_schema  # noqa: E402
-from toolkit.chart_source import CatalogChartSource, ChainedChartSource  # noqa: E402
-from toolkit.cluster import parse_cluster  # noqa: E402
-from toolkit.plan import ChartInfo, ChartRef, resolve_plan  # noqa: E402
+from toolkit.adapters.chart_dirs import CatalogChartSource, ChainedChartSource  # noqa: E402
+from toolkit.core.cluster import parse_cluster  # noqa: E402
+from toolkit.core.plan import ChartInfo, ChartRef, resolve_plan  # noqa: E402
 
 ADDONS = ["cron-hpa", "tapp-controller", "persistent-event", "log-collector", "lbcf", "csi-operator",
           "volume-decorator", "prometheus"]
@@ -168,14 +168,14 @@ def _clear_caches() -> None:
     """Forget what the previous pass memoized, so that each pass starts cold."""
     import importlib
 
-    for module_name, names in (("toolkit.schema", ("_by_identity", "_by_digest", "_results")),
-                               ("toolkit.plan", ("_BASES",)), ("toolkit.cluster", ("_split_cache",))):
+    for module_name, names in (("toolkit.core.schema", ("_by_identity", "_by_digest", "_results")),
+                               ("toolkit.core.plan", ("_BASES",)), ("toolkit.core.cluster", ("_split_cache",))):
         module = importlib.import_module(module_name)
         for name in names:
             cache = getattr(module, name, None)
             if isinstance(cache, dict):
                 cache.clear()
-    from toolkit import semver_range
+    from toolkit.core import semver_range
 
     for name in ("parse_range", "parse_version", "_best_match"):
         clear = getattr(getattr(semver_range, name, None), "cache_clear", None)

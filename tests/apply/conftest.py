@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 
 from tests.support.cluster_fixtures import HelmEnv
 from toolkit.cli import cli
-from toolkit.helm import Helm, ReleaseInfo
-from toolkit.inventory import inventory_name
+from toolkit.adapters.helm import Helm, ReleaseInfo
+from toolkit.adapters.kube.inventory import inventory_name
 
 PROJECT = Path(__file__).parent.parent / "fixtures" / "apply" / "project"
 

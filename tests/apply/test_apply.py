@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from tests.apply.conftest import ApplyProject, outcomes, values_block
 from toolkit.cli import cli
 from toolkit.errors import EXIT_OPERATIONAL
-from toolkit.kube import connect
-from toolkit.lock import ApplyLock
+from toolkit.adapters.kube.client import connect
+from toolkit.adapters.kube.lock import ApplyLock
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm]
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from tests.support.cluster_fixtures import HelmEnv
 from tests.support.control_plane import ControlPlane
 from toolkit.cli import cli
-from toolkit.helm import Helm
+from toolkit.adapters.helm import Helm
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm, pytest.mark.registry, pytest.mark.realism]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from toolkit.yamldoc import parse_yaml
+from toolkit.core.yamldoc import parse_yaml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
 WIDE = FIXTURES / "cluster-indent-2-4-2.yaml"  # mapping 2, sequence 4, offset 2

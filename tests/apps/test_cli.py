@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from toolkit.cli import cli
 from toolkit.errors import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 from .edits import FIXTURES
 

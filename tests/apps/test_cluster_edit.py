@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import cluster_edit
-from toolkit.cluster_edit import AppEntry, Indentation
+from toolkit.core import cluster_edit
+from toolkit.core.cluster_edit import AppEntry, Indentation
 from toolkit.errors import ClusterSpecError, InputError
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 from .edits import APPS, BOTH, COMPACT, WIDE, changes, entry_range, touched_old_lines
 

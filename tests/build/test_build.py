@@ -92,7 +92,7 @@ def test_cli_json_output(tmp_path: Path) -> None:
 @pytest.mark.helm
 def test_helm_reads_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.support.registry_fixtures import require_binary
-    from toolkit.helm import Helm
+    from toolkit.adapters.helm import Helm
 
     helm = require_binary("helm", "helm")
     for home in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
@@ -107,7 +107,7 @@ def test_helm_reads_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.helm
 @pytest.mark.cluster
 def test_helm_installs_the_archive(helm_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from toolkit.helm import Helm
+    from toolkit.adapters.helm import Helm
 
     (built,) = build([DEMO], out=tmp_path / "out", epoch=1).charts
     assert built.path is not None

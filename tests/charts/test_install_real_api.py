@@ -19,8 +19,8 @@ import pytest
 
 from tests.support.cluster_fixtures import HelmEnv
 from tests.support.control_plane import SERVICE_CIDR, ControlPlane
-from toolkit.helm import Helm
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.adapters.helm import Helm
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.yamldoc import fast_load_plain, parse_yaml, to_plain
+from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.kubeconfig import parse_kubeconfig
+from toolkit.core.kubeconfig import parse_kubeconfig
 
 
 def b64(data: bytes) -> str:

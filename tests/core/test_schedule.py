@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from toolkit.schedule import JobStatus, run_graph
+from toolkit.actions.schedule import JobStatus, run_graph
 
 
 def test_a_release_starts_when_its_own_dependencies_finish_not_the_wave() -> None:

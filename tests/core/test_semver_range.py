@@ -15,7 +15,7 @@ import semver
 
 from tests.support.registry_fixtures import require_binary
 from toolkit.errors import InputError
-from toolkit.semver_range import VersionRange, best_match, is_exact, parse_range, parse_version
+from toolkit.core.semver_range import VersionRange, best_match, is_exact, parse_range, parse_version
 
 # The versions of the oracle's chart repository (no two with the same precedence: helm's order
 # between, say, 1.0.0+a and 1.0.0+b is not defined).

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.registry_fixtures import require_binary
 from toolkit.errors import InputError
-from toolkit.setvalues import MAX_LIST_INDEX, parse_set, parse_set_string
+from toolkit.core.setvalues import MAX_LIST_INDEX, parse_set, parse_set_string
 
 NULLS_TO_INDEX_MAX = [None] * MAX_LIST_INDEX + [1]
 DEEP_30 = ".".join(["k"] * 31) + "=1"  # 30 dots: the deepest key helm accepts

@@ -14,7 +14,7 @@ from toolkit.actions.build import find_chart_dirs
 from toolkit.actions.lint import lint
 from toolkit.cli import cli
 from toolkit.errors import EXIT_INPUT
-from toolkit.findings import Severity
+from toolkit.core.findings import Severity
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lint"
 CATALOG_SCHEMA = Path(__file__).parents[2] / "schemas" / "catalog.schema.json"
@@ -75,7 +75,7 @@ def test_cli_exits_3_without_traceback(tmp_path: Path, scenario: str) -> None:
 @pytest.mark.helm
 def test_helm_lint_catches_what_our_rules_cannot(tmp_path: Path) -> None:
     from tests.support.registry_fixtures import require_binary
-    from toolkit.helm import Helm
+    from toolkit.adapters.helm import Helm
 
     helm = require_binary("helm", "helm")
     root = project(tmp_path, "good")
@@ -88,7 +88,7 @@ def test_helm_lint_catches_what_our_rules_cannot(tmp_path: Path) -> None:
 @pytest.mark.helm
 def test_good_project_passes_helm_lint_and_template(tmp_path: Path) -> None:
     from tests.support.registry_fixtures import require_binary
-    from toolkit.helm import Helm
+    from toolkit.adapters.helm import Helm
 
     helm = require_binary("helm", "helm")
     root = project(tmp_path, "good")

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from toolkit.actions.validate import load_catalog, parse_cluster_text
-from toolkit.catalog import Catalog
-from toolkit.chart_source import CatalogChartSource, ChainedChartSource
-from toolkit.cluster import Cluster
-from toolkit.plan import ChartInfo, ChartRef
+from toolkit.core.catalog import Catalog
+from toolkit.adapters.chart_dirs import CatalogChartSource, ChainedChartSource
+from toolkit.core.cluster import Cluster
+from toolkit.core.plan import ChartInfo, ChartRef
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "clusters"

@@ -102,7 +102,7 @@ def test_validate_text_and_json() -> None:
 
 def test_validate_cluster_text_for_the_apps_verb() -> None:
     from toolkit.actions.validate import load_catalog, validate_cluster_text
-    from toolkit.chart_source import CatalogChartSource
+    from toolkit.adapters.chart_dirs import CatalogChartSource
 
     catalog = load_catalog(ROOT)
     text = (FIXTURES / "cycle.yaml").read_text()

@@ -10,9 +10,9 @@ import pytest
 
 from tests.plan.conftest import ROOT, cluster_from_text
 from toolkit.actions.plan import render_plan
-from toolkit.catalog import Catalog
-from toolkit.chart_source import ChainedChartSource
-from toolkit.plan import Action, InstalledRelease, InstalledState, PlanRejected, ReleasePlan, resolve_plan
+from toolkit.core.catalog import Catalog
+from toolkit.adapters.chart_dirs import ChainedChartSource
+from toolkit.core.plan import Action, InstalledRelease, InstalledState, PlanRejected, ReleasePlan, resolve_plan
 
 EXAMPLE = (ROOT / "examples/cluster.yaml").read_text()
 

@@ -6,10 +6,10 @@ import pytest
 
 from tests.plan.conftest import FakeRegistry, cluster_from_text, load_cluster
 from toolkit.actions.validate import parse_cluster_text
-from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
-from toolkit.chart_source import ChainedChartSource
-from toolkit.findings import Severity
-from toolkit.plan import Action, PlanRejected, check_plan, resolve_plan
+from toolkit.core.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
+from toolkit.adapters.chart_dirs import ChainedChartSource
+from toolkit.core.findings import Severity
+from toolkit.core.plan import Action, PlanRejected, check_plan, resolve_plan
 
 from tests.plan.conftest import ROOT
 

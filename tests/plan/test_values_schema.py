@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.findings import Severity
-from toolkit.schema import check_schema, compile_validator, validate_instance
-from toolkit.values import changed_paths, merge_layers, merge_values, redact
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.findings import Severity
+from toolkit.core.schema import check_schema, compile_validator, validate_instance
+from toolkit.core.values import changed_paths, merge_layers, merge_values, redact
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 
 def test_maps_merge_lists_and_scalars_replace() -> None:

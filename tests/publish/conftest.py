@@ -15,8 +15,8 @@ import pytest
 from tests.support.registry import RegistryServer
 from tests.support.registry_fixtures import require_binary
 from toolkit.actions.build import BuiltChart, build_charts
-from toolkit.oci import Credentials
-from toolkit.registry import HttpResponse, RegistryClient, RetryPolicy, Urllib3Transport
+from toolkit.core.oci import Credentials
+from toolkit.adapters.registry.client import HttpResponse, RegistryClient, RetryPolicy, Urllib3Transport
 
 EPOCH = 1700000000
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from tests.publish.conftest import EPOCH, Helm, chart_files, cli_env, cli_registry_args, make_charts, write_chart
 from tests.support.registry import RegistryServer
 from toolkit.cli import cli
-from toolkit.settings import load_settings
+from toolkit.adapters.settings import load_settings
 
 pytestmark = [pytest.mark.registry]
 

@@ -11,9 +11,9 @@ import tarfile
 import pytest
 
 from tests.publish.conftest import EPOCH, chart_files
-from toolkit.archive import build_chart_archive, sha256_digest
+from toolkit.core.archive import build_chart_archive, sha256_digest
 from toolkit.errors import InputError, RegistryError, UsageError
-from toolkit.oci import (
+from toolkit.core.oci import (
     CHART_LAYER_MEDIA_TYPE,
     CONFIG_MEDIA_TYPE,
     ChartRef,

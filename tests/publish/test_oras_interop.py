@@ -11,8 +11,8 @@ import pytest
 from tests.publish.conftest import build, make_charts
 from tests.support.registry import RegistryServer
 from toolkit.actions.publish import publish
-from toolkit.oci import Credentials, parse_oci_reference
-from toolkit.registry import open_registry
+from toolkit.core.oci import Credentials, parse_oci_reference
+from toolkit.adapters.registry.client import open_registry
 
 pytestmark = pytest.mark.registry
 

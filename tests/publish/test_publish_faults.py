@@ -11,8 +11,8 @@ import pytest
 from tests.publish.conftest import EPOCH, build, client_for, make_charts
 from tests.support.registry import RegistryServer
 from toolkit.actions.publish import ChartPublish, PublishAction, publish
-from toolkit.oci import parse_chart_manifest, parse_oci_reference
-from toolkit.registry import RegistryClient
+from toolkit.core.oci import parse_chart_manifest, parse_oci_reference
+from toolkit.adapters.registry.client import RegistryClient
 
 pytestmark = [pytest.mark.registry]
 

@@ -23,7 +23,7 @@ from tests.support.registry import RegistryServer
 from toolkit.actions.publish import PublishAction, publish, write_lock
 from toolkit.actions.pull import fetch_chart, pull
 from toolkit.errors import VersionConflict
-from toolkit.oci import ChartRef, chart_artifact, parse_oci_reference
+from toolkit.core.oci import ChartRef, chart_artifact, parse_oci_reference
 
 pytestmark = [pytest.mark.registry]
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from toolkit.errors import AuthenticationError, RegistryError
-from toolkit.oci import Credentials
-from toolkit.registry import HttpResponse, RegistryClient, RetryPolicy, TransportFailure
+from toolkit.core.oci import Credentials
+from toolkit.adapters.registry.client import HttpResponse, RegistryClient, RetryPolicy, TransportFailure
 
 DIGEST = "sha256:" + "b" * 64
 

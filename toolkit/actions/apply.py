@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.archive import build_chart_archive
-from toolkit.chart import parse_chart
+from toolkit.core.archive import build_chart_archive
+from toolkit.core.chart import parse_chart
 from toolkit.errors import HelmError, InputError, OperationalError
-from toolkit.helm import HelmLike, ReleaseInfo
-from toolkit.inventory import Inventory
-from toolkit.loader import read_tree, write_atomic
-from toolkit.lock import ApplyLock
-from toolkit.plan import Action, ChartSource, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
-from toolkit.saved_plan import check_saved_plan
-from toolkit.schedule import JobOutcome, JobStatus, run_graph
+from toolkit.adapters.helm import HelmLike, ReleaseInfo
+from toolkit.adapters.kube.inventory import Inventory
+from toolkit.adapters.files import read_tree, write_atomic
+from toolkit.adapters.kube.lock import ApplyLock
+from toolkit.core.plan import Action, ChartSource, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
+from toolkit.core.saved_plan import check_saved_plan
+from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 
 __all__ = [
     "ApplyCancelled",
@@ -150,7 +150,7 @@ class _Context:
 def _archive_for(ctx: _Context, release: PlannedRelease) -> Path:
     """The chart archive to install, never a mutable tag: the copy fetched from a registry and verified
     by digest while planning, else one built from the chart folder; both cached by content digest."""
-    from toolkit.registry_source import cached_archive_path
+    from toolkit.actions.registry_source import cached_archive_path
 
     target = cached_archive_path(ctx.cache, release.chart, release.version, release.digest)
     if target.is_file():
@@ -288,11 +288,11 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
 
     `charts` (default: the catalog's folders) decides where charts come from, e.g. a registry by digest.
     """
-    from toolkit.plan import PlanRejected
+    from toolkit.core.plan import PlanRejected
     from toolkit.actions.validate import find_catalog_root, parse_cluster_text
-    from toolkit.helm import Helm
-    from toolkit.kube import connect
-    from toolkit.loader import read_text
+    from toolkit.adapters.helm import Helm
+    from toolkit.adapters.kube.client import connect
+    from toolkit.adapters.files import read_text
 
     document: dict[str, Any] | None = None
     cluster_file = source
@@ -345,8 +345,8 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
 
 def read_installed_state(kubeconfig: Path, context: str | None, helm_executable: str, cluster: str) -> InstalledState:
     """What is installed on the cluster for `cluster` (for `plan --kubeconfig`): read-only, no lock."""
-    from toolkit.helm import Helm
-    from toolkit.kube import connect
+    from toolkit.adapters.helm import Helm
+    from toolkit.adapters.kube.client import connect
 
     with connect(kubeconfig, context) as kube:
         kube.version()

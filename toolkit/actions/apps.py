@@ -1,6 +1,6 @@
 """`apps add|remove|set|disable|enable`: edit a Cluster file's app list in place, validated, atomically.
 
-Each verb reads the file, edits its round-trip tree (`toolkit.cluster_edit`), dumps it in the file's
+Each verb reads the file, edits its round-trip tree (`toolkit.core.cluster_edit`), dumps it in the file's
 own layout, validates the new text and only then writes it (temporary file + rename). When the
 edit brings errors the file did not already have, nothing is written and the findings come back in
 the result (an edit that removes a broken app from a broken file is still allowed).
@@ -18,15 +18,15 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from toolkit import cluster_edit
+from toolkit.core import cluster_edit
 from toolkit.actions.validate import load_catalog, validate_cluster_text
-from toolkit.chart_source import CatalogChartSource
-from toolkit.cluster_edit import AppEntry
+from toolkit.adapters.chart_dirs import CatalogChartSource
+from toolkit.core.cluster_edit import AppEntry
 from toolkit.errors import InputError, UsageError
-from toolkit.findings import Finding, Severity, has_errors
-from toolkit.loader import read_text, write_atomic
-from toolkit.plan import ChartSource
-from toolkit.yamldoc import parse_yaml
+from toolkit.core.findings import Finding, Severity, has_errors
+from toolkit.adapters.files import read_text, write_atomic
+from toolkit.core.plan import ChartSource
+from toolkit.core.yamldoc import parse_yaml
 
 __all__ = [
     "AppsChange",

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.archive import build_chart_archive, sha256_digest
-from toolkit.chart import ChartPackage, parse_chart
+from toolkit.core.archive import build_chart_archive, sha256_digest
+from toolkit.core.chart import ChartPackage, parse_chart
 from toolkit.errors import InputError
-from toolkit.loader import read_bytes, read_tree, write_atomic
+from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 
 __all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
 

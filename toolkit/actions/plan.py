@@ -11,9 +11,9 @@ from typing import Any
 
 from toolkit.actions.validate import find_catalog_root, load_catalog, load_schema, parse_cluster_text
 from toolkit.errors import InputError
-from toolkit.findings import Finding, Severity
-from toolkit.loader import read_text, write_atomic
-from toolkit.plan import (
+from toolkit.core.findings import Finding, Severity
+from toolkit.adapters.files import read_text, write_atomic
+from toolkit.core.plan import (
     ChartSource,
     InstalledRelease,
     InstalledState,
@@ -23,8 +23,8 @@ from toolkit.plan import (
     render_table,
     resolve_plan,
 )
-from toolkit.schema import validate_instance
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.schema import validate_instance
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 __all__ = ["PlanOutcome", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
 
@@ -73,7 +73,7 @@ def run_plan(
 
     The installed state comes from `state`, a state file, or `state_from(cluster name)` (a live cluster).
     """
-    from toolkit.chart_source import CatalogChartSource
+    from toolkit.adapters.chart_dirs import CatalogChartSource
 
     root = find_catalog_root(catalog_root)
     catalog = load_catalog(root)
@@ -120,7 +120,7 @@ def render_plan(plan: ReleasePlan, output: str) -> str:
 
 def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
     """Write the saved plan (values redacted; digests `apply PLAN.json` checks) to `path` atomically."""
-    from toolkit.saved_plan import saved_plan_document
+    from toolkit.core.saved_plan import saved_plan_document
 
     document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file.resolve(),
                                    cluster_text=read_text(cluster_file))

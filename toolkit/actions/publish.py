@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.actions.build import BuiltChart, build_charts
-from toolkit.archive import content_digest
+from toolkit.core.archive import content_digest
 from toolkit.errors import InputError, OperationalError, ToolkitError, VersionConflict
-from toolkit.loader import read_bytes, write_atomic
-from toolkit.oci import (
+from toolkit.adapters.files import read_bytes, write_atomic
+from toolkit.core.oci import (
     MAX_CHART_BYTES,
     ChartArtifact,
     OciReference,
@@ -30,7 +30,7 @@ from toolkit.oci import (
     parse_chart_manifest,
     read_chart_archive,
 )
-from toolkit.registry import ChartRegistry
+from toolkit.adapters.registry.client import ChartRegistry
 
 __all__ = [
     "LOCK_FILE",

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import semver
 
-from toolkit.chart import parse_chart_metadata
+from toolkit.core.chart import parse_chart_metadata
 from toolkit.errors import InputError, RegistryError
-from toolkit.loader import write_atomic
-from toolkit.oci import MAX_CHART_BYTES, ChartRef, OciReference, parse_chart_manifest, read_chart_archive
-from toolkit.registry import ChartRegistry
+from toolkit.adapters.files import write_atomic
+from toolkit.core.oci import MAX_CHART_BYTES, ChartRef, OciReference, parse_chart_manifest, read_chart_archive
+from toolkit.adapters.registry.client import ChartRegistry
 
 __all__ = ["PulledChart", "fetch_chart", "latest_version", "pull"]
 

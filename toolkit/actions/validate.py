@@ -11,13 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
-from toolkit.cluster import ParsedCluster, parse_cluster
+from toolkit.core.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
+from toolkit.core.cluster import ParsedCluster, parse_cluster
 from toolkit.errors import CatalogError, SchemaError, UsageError, YamlError
-from toolkit.findings import Finding, Severity, has_errors, yaml_error_finding
-from toolkit.loader import read_text
-from toolkit.plan import ChartSource, InstalledState, check_plan
-from toolkit.yamldoc import fast_load_plain, parse_yaml
+from toolkit.core.findings import Finding, Severity, has_errors, yaml_error_finding
+from toolkit.adapters.files import read_text
+from toolkit.core.plan import ChartSource, InstalledState, check_plan
+from toolkit.core.yamldoc import fast_load_plain, parse_yaml
 
 __all__ = [
     "bundled_root",
@@ -120,7 +120,7 @@ def validate_cluster_text(text: str, source: str, catalog: Catalog, charts: Char
 def run_validate(cluster_path: Path, catalog_root: Path | None = None,
                  charts: ChartSource | None = None) -> list[Finding]:
     """The `validate` verb: the findings for one Cluster file (charts default to the catalog's folders)."""
-    from toolkit.chart_source import CatalogChartSource
+    from toolkit.adapters.chart_dirs import CatalogChartSource
 
     root = find_catalog_root(catalog_root)
     catalog = load_catalog(root)

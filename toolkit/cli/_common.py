@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.findings import Finding, Severity, format_findings
-from toolkit.settings import Settings, load_settings
+from toolkit.core.findings import Finding, Severity, format_findings
+from toolkit.adapters.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,5 +1,5 @@
 """The registry connection flags shared by publish, pull, plan, validate, apps and apply: a command
-receives them as one `access: RegistryAccess` (the lookup itself lives in toolkit.registry_access)."""
+receives them as one `access: RegistryAccess` (the lookup itself lives in toolkit.actions.registry_access)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.registry_access import RegistryAccess
-from toolkit.settings import REGISTRY_USERNAME_ENV
+from toolkit.actions.registry_access import RegistryAccess
+from toolkit.adapters.settings import REGISTRY_USERNAME_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -42,7 +42,7 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
     """Install, upgrade and (with --prune) uninstall releases until the cluster matches the Cluster file."""
     from toolkit.actions.apply import ApplyOptions, run_apply
     from toolkit.actions.validate import find_catalog_root
-    from toolkit.plan import ReleasePlan, render_table
+    from toolkit.core.plan import ReleasePlan, render_table
 
     settings = settings_from(root)
     if not yes and not sys.stdin.isatty():

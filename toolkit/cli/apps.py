@@ -13,7 +13,7 @@ from toolkit.actions.apps import AppsChange, Validator
 from toolkit.actions.validate import find_catalog_root
 from toolkit.cli._common import echo_json, output_option, render_findings, root_option
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.cluster_edit import AppEntry
+from toolkit.core.cluster_edit import AppEntry
 from toolkit.errors import ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,7 +40,7 @@ def _common(func: F) -> F:
 
 
 def _validator(root: Path | None, access: RegistryAccess) -> Validator:
-    from toolkit.settings import load_settings
+    from toolkit.adapters.settings import load_settings
 
     catalog_root = find_catalog_root(root)
     return actions.cluster_validator(catalog_root, access.chart_source(catalog_root, load_settings().cache))

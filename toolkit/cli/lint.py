@@ -10,7 +10,7 @@ from toolkit.actions.build import find_chart_dirs
 from toolkit.actions.lint import lint
 from toolkit.cli._common import echo_json, output_option, render_findings, root_option, settings_from
 from toolkit.errors import ValidationFailed
-from toolkit.helm import Helm
+from toolkit.adapters.helm import Helm
 
 
 @click.command("lint")

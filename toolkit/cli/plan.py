@@ -40,8 +40,8 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
     from toolkit.actions.validate import find_catalog_root
-    from toolkit.plan import InstalledState, PlanRejected
-    from toolkit.settings import load_settings
+    from toolkit.core.plan import InstalledState, PlanRejected
+    from toolkit.adapters.settings import load_settings
 
     if kubeconfig is None and kube_context is not None:
         raise UsageError("--context needs --kubeconfig", hint="pass --kubeconfig FILE")
@@ -80,8 +80,8 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
 def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str, access: RegistryAccess) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
     from toolkit.actions.validate import find_catalog_root, run_validate
-    from toolkit.findings import format_findings, has_errors
-    from toolkit.settings import load_settings
+    from toolkit.core.findings import format_findings, has_errors
+    from toolkit.adapters.settings import load_settings
 
     root = find_catalog_root(catalog_dir)
     findings = run_validate(cluster_file, root, access.chart_source(root, load_settings().cache))

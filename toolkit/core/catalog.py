@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import CatalogError
-from toolkit.findings import Finding, Severity, format_findings, json_path
-from toolkit.schema import did_you_mean, validate_instance
-from toolkit.yamldoc import line_of, to_plain
+from toolkit.core.findings import Finding, Severity, format_findings, json_path
+from toolkit.core.schema import did_you_mean, validate_instance
+from toolkit.core.yamldoc import line_of, to_plain
 
 __all__ = [
     "FEATURES",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from toolkit.cluster import Cluster
+from toolkit.core.cluster import Cluster
 
 __all__ = ["derive_values"]
 

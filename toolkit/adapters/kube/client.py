@@ -14,9 +14,9 @@ from typing import Any
 import requests
 
 from toolkit.errors import ClusterError
-from toolkit.kubeconfig import KubeEndpoint, parse_kubeconfig
-from toolkit.loader import read_bytes, read_text
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.kubeconfig import KubeEndpoint, parse_kubeconfig
+from toolkit.adapters.files import read_bytes, read_text
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 __all__ = ["Conflict", "KubeClient", "connect"]
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.archive import chart_files, content_digest
+from toolkit.core.archive import chart_files, content_digest
 from toolkit.errors import InputError
-from toolkit.yamldoc import fast_load_plain, parse_yaml, to_plain
+from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
 
 __all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "oci_tag"]
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.chart_source import ChainedChartSource
+from toolkit.adapters.chart_dirs import ChainedChartSource
 from toolkit.errors import UsageError
-from toolkit.oci import Credentials, OciReference
-from toolkit.registry import RegistryClient
-from toolkit.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
+from toolkit.core.oci import Credentials, OciReference
+from toolkit.adapters.registry.client import RegistryClient
+from toolkit.adapters.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
 
 __all__ = ["RegistryAccess"]
 
@@ -30,9 +30,9 @@ class RegistryAccess:
     def credentials(self, host: str) -> Credentials | None:
         """--username with a piped password, --username with the password variable, the username and
         password variables, helm's registry config, docker's config.json; else None. Never printed."""
-        from toolkit.loader import read_bytes
-        from toolkit.oci import credentials_from_auth_config
-        from toolkit.settings import load_registry_environment
+        from toolkit.adapters.files import read_bytes
+        from toolkit.core.oci import credentials_from_auth_config
+        from toolkit.adapters.settings import load_registry_environment
 
         env = load_registry_environment()
         if self.password_reader is not None:
@@ -55,8 +55,8 @@ class RegistryAccess:
 
     def connect(self, registry: str, *, jobs: int = 4) -> tuple[OciReference, RegistryClient]:
         """Parse `oci://HOST/PATH` and open a client for it."""
-        from toolkit.oci import parse_oci_reference
-        from toolkit.registry import open_registry
+        from toolkit.core.oci import parse_oci_reference
+        from toolkit.adapters.registry.client import open_registry
 
         target = parse_oci_reference(registry)
         if self.plain_http and (self.ca_file or self.insecure_skip_tls_verify):
@@ -70,7 +70,7 @@ class RegistryAccess:
                      lock_file: Path | None = None) -> ChainedChartSource:
         """Registries first (custom `oci://` apps; with `registry`, the catalog's charts by the digests in
         the lock file), then the catalog's folders."""
-        from toolkit.registry_source import chart_source_for
+        from toolkit.actions.registry_source import chart_source_for
 
         return chart_source_for(root, cache, lambda where: self.connect(str(where))[1], registry=registry,
                                 lock_file=lock_file)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.plan import InstalledState, ReleasePlan, plan_as_dict
+from toolkit.core.plan import InstalledState, ReleasePlan, plan_as_dict
 
 __all__ = ["check_saved_plan", "saved_plan_document", "state_fingerprint", "values_digest"]
 

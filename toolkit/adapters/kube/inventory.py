@@ -10,7 +10,7 @@ import re
 import threading
 from typing import Any
 
-from toolkit.kube import Conflict, KubeClient
+from toolkit.adapters.kube.client import Conflict, KubeClient
 
 __all__ = ["Inventory", "inventory_name"]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from toolkit.errors import OperationalError
-from toolkit.inventory import inventory_name
-from toolkit.kube import Conflict, KubeClient
+from toolkit.adapters.kube.inventory import inventory_name
+from toolkit.adapters.kube.client import Conflict, KubeClient
 
 __all__ = ["ApplyLock", "LockHeld"]
 

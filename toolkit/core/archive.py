@@ -14,7 +14,7 @@ import io
 import tarfile
 from collections.abc import Mapping
 
-from toolkit.helmignore import HelmIgnore, parse_helmignore
+from toolkit.core.helmignore import HelmIgnore, parse_helmignore
 
 __all__ = [
     "DEFAULT_EPOCH",

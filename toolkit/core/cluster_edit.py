@@ -23,8 +23,8 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from toolkit.errors import ClusterSpecError, InputError
-from toolkit.setvalues import parse_set
-from toolkit.yamldoc import parse_yaml
+from toolkit.core.setvalues import parse_set
+from toolkit.core.yamldoc import parse_yaml
 
 __all__ = [
     "AppEntry",

@@ -8,15 +8,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from toolkit.actions.pull import fetch_chart
-from toolkit.archive import content_digest
-from toolkit.chart import parse_chart
-from toolkit.chart_source import ChainedChartSource, chart_info
+from toolkit.core.archive import content_digest
+from toolkit.core.chart import parse_chart
+from toolkit.adapters.chart_dirs import ChainedChartSource, chart_info
 from toolkit.errors import InputError
-from toolkit.loader import write_atomic
-from toolkit.oci import ChartRef as OciChartRef
-from toolkit.oci import OciReference, parse_oci_reference
-from toolkit.plan import ChartInfo, ChartRef
-from toolkit.registry import ChartRegistry
+from toolkit.adapters.files import write_atomic
+from toolkit.core.oci import ChartRef as OciChartRef
+from toolkit.core.oci import OciReference, parse_oci_reference
+from toolkit.core.plan import ChartInfo, ChartRef
+from toolkit.adapters.registry.client import ChartRegistry
 
 __all__ = ["RegistryChartSource", "cached_archive_path", "chart_source_for"]
 
@@ -89,8 +89,8 @@ def chart_source_for(root: Path, cache: Path, connect: Connector, *, registry: s
     charts pinned by catalog.lock), then the catalog's folders."""
     import json
 
-    from toolkit.chart_source import CatalogChartSource
-    from toolkit.loader import read_text
+    from toolkit.adapters.chart_dirs import CatalogChartSource
+    from toolkit.adapters.files import read_text
 
     pins: dict[str, Mapping[str, str]] = {}
     if registry is not None:

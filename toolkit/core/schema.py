@@ -21,8 +21,8 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from toolkit.errors import SchemaError
-from toolkit.findings import Finding, Severity, json_path
-from toolkit.yamldoc import line_of
+from toolkit.core.findings import Finding, Severity, json_path
+from toolkit.core.yamldoc import line_of
 
 __all__ = ["LayerOf", "build_registry", "check_schema", "compile_validator", "did_you_mean", "validate_instance"]
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.findings import json_path
+from toolkit.core.findings import json_path
 
 __all__ = [
     "LAYER_CATALOG",

@@ -32,7 +32,7 @@ import urllib3
 import urllib3.exceptions
 
 from toolkit.errors import AuthenticationError, RegistryError
-from toolkit.oci import MANIFEST_MEDIA_TYPE, Credentials
+from toolkit.core.oci import MANIFEST_MEDIA_TYPE, Credentials
 
 __all__ = [
     "ChartRegistry",

@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from toolkit.catalog import TIERS, Catalog, CatalogApp, find_cycle
-from toolkit.cluster import DOCKERSHIM_REMOVED, AppSpec, Cluster
+from toolkit.core.catalog import TIERS, Catalog, CatalogApp, find_cycle
+from toolkit.core.cluster import DOCKERSHIM_REMOVED, AppSpec, Cluster
 from toolkit.errors import ClusterSpecError, InputError
-from toolkit.features import derive_values
-from toolkit.findings import Finding, Severity, format_findings, has_errors
-from toolkit.schema import did_you_mean, validate_instance
-from toolkit.values import (
+from toolkit.core.features import derive_values
+from toolkit.core.findings import Finding, Severity, format_findings, has_errors
+from toolkit.core.schema import did_you_mean, validate_instance
+from toolkit.core.values import (
     LAYER_CATALOG,
     LAYER_CHART,
     LAYER_FEATURES,
@@ -464,7 +464,7 @@ def _load_chart(cluster: Cluster, charts: ChartSource, item: _Wanted, findings: 
         return
     kube = item.info.kube_version
     if kube:
-        from toolkit.semver_range import best_match
+        from toolkit.core.semver_range import best_match
 
         plain = ".".join(map(str, cluster.kube_version))
         try:
@@ -479,7 +479,7 @@ def _load_chart(cluster: Cluster, charts: ChartSource, item: _Wanted, findings: 
 
 
 def _choose_version(wanted: str | None, versions: Sequence[str]) -> str | Finding:
-    from toolkit.semver_range import best_match
+    from toolkit.core.semver_range import best_match
 
     available = ", ".join(versions[-8:])
     if not wanted:
@@ -503,7 +503,7 @@ def _merge_and_validate(cluster: Cluster, item: _Wanted, findings: list[Finding]
     spec = item.spec
     set_layer: dict[str, Any] = {}
     if spec is not None and spec.set_values:
-        from toolkit.setvalues import parse_set
+        from toolkit.core.setvalues import parse_set
 
         try:
             set_layer = parse_set(list(spec.set_values))

@@ -1,6 +1,6 @@
 """Chart sources on disk: the catalog's chart folders, and a directory of charts (custom apps, tests).
 
-Shell: reads files only through `toolkit.loader`; parsing is `toolkit.chart`'s. Each chart folder is
+Shell: reads files only through `toolkit.adapters.files`; parsing is `toolkit.core.chart`'s. Each chart folder is
 read once per source object, so planning a fleet reads every chart once.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from toolkit.chart import ChartPackage, parse_chart
+from toolkit.core.chart import ChartPackage, parse_chart
 from toolkit.errors import InputError
-from toolkit.loader import read_tree
-from toolkit.plan import ChartInfo, ChartRef, ChartSource
+from toolkit.adapters.files import read_tree
+from toolkit.core.plan import ChartInfo, ChartRef, ChartSource
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
 

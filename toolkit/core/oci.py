@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.archive import sha256_digest
+from toolkit.core.archive import sha256_digest
 from toolkit.errors import InputError, RegistryError, UsageError
-from toolkit.yamldoc import parse_yaml, to_plain
+from toolkit.core.yamldoc import parse_yaml, to_plain
 
 __all__ = [
     "CHART_LAYER_MEDIA_TYPE",

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.archive import DEFAULT_EPOCH
+from toolkit.core.archive import DEFAULT_EPOCH
 from toolkit.errors import UsageError
 
 __all__ = ["Settings", "load_settings"]

@@ -1,0 +1,1 @@
+"""The Kubernetes API side of the shell: the client, the per-Cluster inventory and the apply Lease."""
