@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 from tests.support.control_plane import ControlPlane  # noqa: E402
 from tests.support.process import binary  # noqa: E402
 from toolkit.actions.plan import run_plan  # noqa: E402
+from toolkit.adapters.files import read_tree  # noqa: E402
 from toolkit.core.archive import build_chart_archive  # noqa: E402
 from toolkit.core.chart import parse_chart  # noqa: E402
-from toolkit.adapters.files import read_tree  # noqa: E402
 
 ADDONS = ("cron-hpa", "tapp-controller", "persistent-event", "log-collector", "lbcf", "volume-decorator",
           "csi-operator", "prometheus", "galaxy-ipam", "gpu-manager")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import statistics
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -28,10 +28,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit.actions.validate import load_catalog, load_schema  # noqa: E402
+from toolkit.actions.validate import load_schema  # noqa: E402
 from toolkit.adapters.chart_dirs import CatalogChartSource, ChainedChartSource  # noqa: E402
+from toolkit.adapters.project import load_catalog
 from toolkit.core.cluster import parse_cluster  # noqa: E402
-from toolkit.core.plan import ChartInfo, ChartRef, resolve_plan  # noqa: E402
+from toolkit.core.model import ChartInfo, ChartRef
+from toolkit.core.plan import resolve_plan  # noqa: E402
 
 ADDONS = ["cron-hpa", "tapp-controller", "persistent-event", "log-collector", "lbcf", "csi-operator",
           "volume-decorator", "prometheus"]

@@ -162,3 +162,18 @@ def test_plan_reads_the_cluster_and_a_saved_plan_applies_only_while_it_still_mat
     refused = project.apply(source=saved)
     assert refused.exit_code == 3 and "changed since the plan was made" in refused.stderr
     assert project.config(project.addons, "addon-a")["data"]["greeting"] == "saved"
+
+
+def test_prerelease_chart_version_is_a_noop_on_the_second_apply(project: ApplyProject) -> None:
+    """helm lists the chart as `addon-a-1.2.0-rc.1`: split wrongly, every apply would upgrade it."""
+    chart = project.root / "charts" / "addons" / "addon-a" / "Chart.yaml"
+    chart.write_text(chart.read_text().replace("version: 1.0.0", "version: 1.2.0-rc.1"))
+    first = project.apply()
+    assert first.exit_code == 0, first.output
+    release = project.releases()["addon-a"]
+    assert (release.chart, release.chart_name, release.chart_version) == (
+        "addon-a-1.2.0-rc.1", "addon-a", "1.2.0-rc.1")
+    second = project.apply()
+    assert second.exit_code == 0, second.output
+    assert outcomes(second)["addon-a"] == "unchanged"
+    assert project.releases()["addon-a"].revision == 1

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from toolkit.actions.build import build, find_chart_dirs
+from toolkit.actions.build import build
+from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli import cli
 
 ROOT = Path(__file__).parents[2]

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from toolkit.actions.build import find_chart_dirs
 from toolkit.actions.lint import lint
+from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli import cli
-from toolkit.errors import EXIT_INPUT
 from toolkit.core.findings import Severity
+from toolkit.errors import EXIT_INPUT
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lint"
 CATALOG_SCHEMA = Path(__file__).parents[2] / "schemas" / "catalog.schema.json"

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from toolkit.actions.validate import load_catalog, parse_cluster_text
-from toolkit.core.catalog import Catalog
+from toolkit.actions.validate import parse_cluster_text
 from toolkit.adapters.chart_dirs import CatalogChartSource, ChainedChartSource
+from toolkit.adapters.project import load_catalog
+from toolkit.core.catalog import Catalog
 from toolkit.core.cluster import Cluster
-from toolkit.core.plan import ChartInfo, ChartRef
+from toolkit.core.model import ChartInfo, ChartRef
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "clusters"

@@ -101,8 +101,9 @@ def test_validate_text_and_json() -> None:
 
 
 def test_validate_cluster_text_for_the_apps_verb() -> None:
-    from toolkit.actions.validate import load_catalog, validate_cluster_text
+    from toolkit.actions.validate import validate_cluster_text
     from toolkit.adapters.chart_dirs import CatalogChartSource
+    from toolkit.adapters.project import load_catalog
 
     catalog = load_catalog(ROOT)
     text = (FIXTURES / "cycle.yaml").read_text()

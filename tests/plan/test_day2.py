@@ -10,9 +10,11 @@ import pytest
 
 from tests.plan.conftest import ROOT, cluster_from_text
 from toolkit.actions.plan import render_plan
-from toolkit.core.catalog import Catalog
 from toolkit.adapters.chart_dirs import ChainedChartSource
-from toolkit.core.plan import Action, InstalledRelease, InstalledState, PlanRejected, ReleasePlan, resolve_plan
+from toolkit.core.catalog import Catalog
+from toolkit.core.model import Action, InstalledRelease, InstalledState, ReleasePlan
+from toolkit.core.plan import resolve_plan
+from toolkit.errors import PlanRejected
 
 EXAMPLE = (ROOT / "examples/cluster.yaml").read_text()
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plan.conftest import FakeRegistry, cluster_from_text, load_cluster
+from tests.plan.conftest import ROOT, FakeRegistry, cluster_from_text, load_cluster
 from toolkit.actions.validate import parse_cluster_text
-from toolkit.core.catalog import Catalog, CatalogInvalid, check_catalog, parse_catalog
 from toolkit.adapters.chart_dirs import ChainedChartSource
+from toolkit.core.catalog import Catalog, check_catalog, parse_catalog
 from toolkit.core.findings import Severity
-from toolkit.core.plan import Action, PlanRejected, check_plan, resolve_plan
-
-from tests.plan.conftest import ROOT
+from toolkit.core.model import Action
+from toolkit.core.plan import check_plan, resolve_plan
+from toolkit.errors import CatalogInvalid, PlanRejected
 
 
 def names(plan: object) -> list[str]:
@@ -227,7 +227,7 @@ def test_catalog_checks() -> None:
 
 def test_catalog_schema_errors_are_all_reported() -> None:
     from tests.plan.conftest import ROOT as root
-    from toolkit.actions.validate import load_schema
+    from toolkit.adapters.project import load_schema
 
     data = {"apiVersion": "tke-catalog/v1", "kind": "Catalog",
             "apps": [{"name": "a", "chart": "charts/a", "category": "addon", "namespace": "x", "tire": "node"},

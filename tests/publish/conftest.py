@@ -15,8 +15,10 @@ import pytest
 from tests.support.registry import RegistryServer
 from tests.support.registry_fixtures import require_binary
 from toolkit.actions.build import BuiltChart, build_charts
-from toolkit.core.oci import Credentials
-from toolkit.adapters.registry.client import HttpResponse, RegistryClient, RetryPolicy, Urllib3Transport
+from toolkit.adapters.registry.client import RegistryClient
+from toolkit.adapters.registry.retry import RetryPolicy
+from toolkit.adapters.registry.transport import HttpResponse, Urllib3Transport
+from toolkit.core.credentials import Credentials
 
 EPOCH = 1700000000
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from tests.publish.conftest import EPOCH, Helm, chart_files, cli_env, cli_registry_args, make_charts, write_chart
 from tests.support.registry import RegistryServer
 from toolkit.cli import cli
+from toolkit.errors import EXIT_CONFLICT, EXIT_USAGE
 from toolkit.adapters.settings import load_settings
 
 pytestmark = [pytest.mark.registry]
@@ -45,20 +46,20 @@ def test_publish_text_then_json_and_the_lock_file(registry: RegistryServer, tmp_
     assert [c["digest"] for c in data["charts"]] == [c["digest"] for c in lock["charts"]]
 
 
-def test_conflict_exits_1_and_dry_run_is_the_version_bump_check(registry: RegistryServer, tmp_path: Path) -> None:
+def test_conflict_exits_4_and_dry_run_is_the_version_bump_check(registry: RegistryServer, tmp_path: Path) -> None:
     (folder,) = make_charts(tmp_path, ("gamma",))
     assert _publish(registry, tmp_path, "cli-conflict")[0] == 0
     lock_before = (tmp_path / "catalog.lock").read_text()
     write_chart(folder, chart_files("gamma", greeting="changed"))
 
     code, out, err = _publish(registry, tmp_path, "cli-conflict", "--dry-run", "-o", "json")
-    assert code == 1
+    assert code == EXIT_CONFLICT  # "bump the version", told apart from a registry outage (1)
     (chart,) = json.loads(out)["charts"]
     assert chart["action"] == "failed" and "bump `version`" in chart["error"]
-    assert "1 of 1 charts failed" in err
+    assert "1 of 1 charts would overwrite a published version" in err
 
     code, out, err = _publish(registry, tmp_path, "cli-conflict")
-    assert code == 1 and "failed" in out and "--force" in err
+    assert code == EXIT_CONFLICT and "failed" in out and "--force" in err
     assert (tmp_path / "catalog.lock").read_text() == lock_before
 
     write_chart(folder, chart_files("gamma", version="0.2.0", greeting="changed"))
@@ -121,11 +122,11 @@ def test_credentials_from_docker_config(fresh_registry, tmp_path: Path) -> None:
     (["--registry", "oci://127.0.0.1:1/x", "--password-stdin"], "--password-stdin needs --username"),
     (["--registry", "oci://127.0.0.1:1/x", "--plain-http", "--insecure-skip-tls-verify"], "cannot be combined"),
 ])
-def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_usage_errors_exit_64(tmp_path: Path, args: list[str], message: str) -> None:
     make_charts(tmp_path, ("eta",))
     result = CliRunner().invoke(cli, ["publish", "--root", str(tmp_path), *args],
                                 env={"TKE_CATALOG_REGISTRY_USERNAME": None, "TKE_CATALOG_REGISTRY_PASSWORD": None})
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == EXIT_USAGE and message in result.output
 
 
 def test_live_progress_only_on_a_terminal(registry: RegistryServer, tmp_path: Path,

@@ -13,21 +13,17 @@ import pytest
 from tests.publish.conftest import EPOCH, chart_files
 from toolkit.core.archive import build_chart_archive, sha256_digest
 from toolkit.errors import InputError, RegistryError, UsageError
-from toolkit.core.oci import (
+from toolkit.core.archive_reader import read_chart_archive
+from toolkit.core.credentials import Credentials, credentials_from_auth_config
+from toolkit.core.gojson import helm_config
+from toolkit.core.oci_artifact import (
     CHART_LAYER_MEDIA_TYPE,
     CONFIG_MEDIA_TYPE,
-    ChartRef,
-    Credentials,
-    OciReference,
     chart_artifact,
-    credentials_from_auth_config,
-    helm_config,
     parse_chart_manifest,
-    parse_chart_ref,
-    parse_oci_reference,
-    read_chart_archive,
     rfc3339,
 )
+from toolkit.core.oci_reference import OciChartRef, OciReference, parse_chart_ref, parse_oci_reference
 
 TRICKY_CHART_YAML = """\
 apiVersion: v2
@@ -84,9 +80,9 @@ def test_bad_oci_references_are_usage_errors_with_a_hint(text: str) -> None:
 
 def test_chart_refs() -> None:
     digest = "sha256:" + "a" * 64
-    assert parse_chart_ref("cilium") == ChartRef("cilium")
+    assert parse_chart_ref("cilium") == OciChartRef("cilium")
     assert parse_chart_ref("cilium@1.2.3+b1").reference == "1.2.3_b1"
-    assert parse_chart_ref(f"cilium@{digest}") == ChartRef("cilium", digest=digest)
+    assert parse_chart_ref(f"cilium@{digest}") == OciChartRef("cilium", digest=digest)
     for bad in ("", "Cilium", "cilium@", "cilium@sha256:abc", "a/b"):
         with pytest.raises(UsageError):
             parse_chart_ref(bad)

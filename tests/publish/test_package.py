@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.publish.conftest import EPOCH, make_charts
-from toolkit.actions.build import build_charts, find_chart_dirs
+from toolkit.actions.build import build_charts
 from toolkit.actions.publish import package_charts
+from toolkit.adapters.project import find_chart_dirs
 from toolkit.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,9 @@ import pytest
 from tests.publish.conftest import EPOCH, build, client_for, make_charts
 from tests.support.registry import RegistryServer
 from toolkit.actions.publish import ChartPublish, PublishAction, publish
-from toolkit.core.oci import parse_chart_manifest, parse_oci_reference
 from toolkit.adapters.registry.client import RegistryClient
+from toolkit.core.oci_artifact import parse_chart_manifest
+from toolkit.core.oci_reference import parse_oci_reference
 
 pytestmark = [pytest.mark.registry]
 

@@ -21,9 +21,11 @@ from tests.publish.conftest import (
 from tests.publish.test_oci import TRICKY_CHART_YAML
 from tests.support.registry import RegistryServer
 from toolkit.actions.publish import PublishAction, publish, write_lock
-from toolkit.actions.pull import fetch_chart, pull
+from toolkit.actions.pull import pull
+from toolkit.adapters.registry.fetch import fetch_chart
+from toolkit.core.oci_artifact import chart_artifact
+from toolkit.core.oci_reference import OciChartRef, parse_oci_reference
 from toolkit.errors import VersionConflict
-from toolkit.core.oci import ChartRef, chart_artifact, parse_oci_reference
 
 pytestmark = [pytest.mark.registry]
 
@@ -123,9 +125,9 @@ def test_pull_verifies_and_unpacks_by_version_digest_and_latest(registry: Regist
     (second,) = publish(build(folders), registry=client, target=target, created_epoch=EPOCH).charts
     assert sorted(client.list_tags("pull/zeta")) == ["0.1.0", "0.2.0_build.1"]
 
-    by_digest = fetch_chart(ChartRef("zeta", digest=first.digest), registry=client, source=target)
+    by_digest = fetch_chart(OciChartRef("zeta", digest=first.digest), registry=client, source=target)
     assert (by_digest.version, by_digest.digest) == ("0.1.0", first.digest)
-    latest = pull(ChartRef("zeta"), registry=client, source=target, out=tmp_path / "out")
+    latest = pull(OciChartRef("zeta"), registry=client, source=target, out=tmp_path / "out")
     assert latest.version == "0.2.0+build.1" and latest.digest == second.digest
     assert (tmp_path / "out" / "zeta" / "templates" / "cm.yaml").is_file()
     assert (tmp_path / "out" / "zeta" / "Chart.yaml").read_text() == chart_files("zeta", "0.2.0+build.1")["Chart.yaml"]
@@ -178,7 +180,7 @@ def test_helm_packaged_and_pushed_chart_is_read_by_pull(registry: RegistryServer
                       *helm.registry_args(registry))
     client, _ = client_for(registry)
     target = parse_oci_reference(registry.oci("from-helm"))
-    chart = pull(ChartRef("kappa", version="0.1.0"), registry=client, source=target, out=tmp_path / "out")
+    chart = pull(OciChartRef("kappa", version="0.1.0"), registry=client, source=target, out=tmp_path / "out")
     assert chart.digest in pushed.stdout + pushed.stderr
     with tarfile.open(tmp_path / "pkg" / "kappa-0.1.0.tgz") as tar:
         assert chart.archive == (tmp_path / "pkg" / "kappa-0.1.0.tgz").read_bytes()

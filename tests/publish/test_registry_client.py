@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from toolkit.errors import AuthenticationError, RegistryError
-from toolkit.core.oci import Credentials
-from toolkit.adapters.registry.client import HttpResponse, RegistryClient, RetryPolicy, TransportFailure
+from toolkit.adapters.registry.client import RegistryClient
+from toolkit.adapters.registry.retry import RetryPolicy
+from toolkit.adapters.registry.transport import HttpResponse, TransportFailure
+from toolkit.core.credentials import Credentials
 
 DIGEST = "sha256:" + "b" * 64
 

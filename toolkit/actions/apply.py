@@ -12,31 +12,33 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
+from toolkit.actions.session import ClusterSession, InventoryStore, installed_state
+from toolkit.adapters.files import read_tree, write_atomic
+from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.core.archive import build_chart_archive
 from toolkit.core.chart import parse_chart
-from toolkit.errors import HelmError, InputError, OperationalError
-from toolkit.adapters.helm import HelmLike, ReleaseInfo
-from toolkit.adapters.kube.inventory import Inventory
-from toolkit.adapters.files import read_tree, write_atomic
-from toolkit.adapters.kube.lock import ApplyLock
-from toolkit.core.plan import Action, ChartSource, InstalledRelease, InstalledState, PlannedRelease, ReleasePlan
+from toolkit.core.model import (
+    Action,
+    ChartSource,
+    InstalledState,
+    PlannedRelease,
+    ReleasePlan,
+)
 from toolkit.core.saved_plan import check_saved_plan
-from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
+from toolkit.errors import ApplyCancelled, HelmError, InputError, OperationalError
 
 __all__ = [
-    "ApplyCancelled",
     "ApplyOptions",
     "ApplyResult",
     "Outcome",
     "ReleaseResult",
     "apply_plan",
-    "installed_state",
-    "read_installed_state",
     "recover_pending",
     "run_apply",
 ]
@@ -103,20 +105,6 @@ class ApplyResult:
                 "releases": [r.as_dict() for r in self.releases]}
 
 
-def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mapping[str, Any]) -> InstalledState:
-    """What is installed: helm's releases, with digest and values from our inventory where we own them."""
-    recorded = {(r["namespace"], r["name"]): r for r in inventory.get("releases", [])}
-    installed = []
-    for info in releases:
-        entry = recorded.get((info.namespace, info.name))
-        installed.append(InstalledRelease(
-            name=info.name, namespace=info.namespace, chart=info.chart_name, version=info.chart_version,
-            digest=str(entry.get("digest", "")) if entry else "", values=entry.get("values") or {} if entry else {},
-            status=info.status))
-    owned = frozenset(f"{ns}/{name}" for ns, name in recorded)
-    return InstalledState(cluster=cluster, releases=tuple(installed), inventory=owned)
-
-
 def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str,
                     progress: Callable[[str], None]) -> list[str]:
     """Release stuck `pending-*` by an interrupted run: roll back an upgrade, remove a first install."""
@@ -138,7 +126,7 @@ def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str
 @dataclass
 class _Context:
     helm: HelmLike
-    inventory: Inventory
+    inventory: InventoryStore
     root: Path
     cache: Path
     options: ApplyOptions
@@ -234,7 +222,7 @@ def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
     return deps
 
 
-def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: Inventory, root: Path, cache: Path,
+def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, root: Path, cache: Path,
                options: ApplyOptions, progress: Callable[[str], None], recovered: tuple[str, ...] = ()) -> ApplyResult:
     """Carry out `plan` (the caller holds the lock and has confirmed)."""
     ctx = _Context(helm, inventory, root, cache, options, progress, plan.cluster, {r.name: r for r in plan.releases})
@@ -268,9 +256,6 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: Inventory, root:
     return ApplyResult(plan.cluster, ordered, recovered, plan)
 
 
-class ApplyCancelled(OperationalError):
-    """The user declined the plan; nothing was changed."""
-
 
 def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool,
                   charts: ChartSource | None) -> ReleasePlan:
@@ -280,19 +265,17 @@ def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_c
                     allow_critical_removal=allow_critical_removal).plan
 
 
-def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path | None, cache: Path,
-              helm_executable: str, options: ApplyOptions, allow_critical_removal: bool,
-              confirm: Callable[[ReleasePlan], bool], progress: Callable[[str], None],
+def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path, options: ApplyOptions,
+              allow_critical_removal: bool, confirm: Callable[[ReleasePlan], bool], progress: Callable[[str], None],
               charts: ChartSource | None = None) -> ApplyResult:
     """The `apply` verb: a Cluster file (plans first) or a saved PLAN.json (checked against the cluster).
 
-    `charts` (default: the catalog's folders) decides where charts come from, e.g. a registry by digest.
+    `session` carries helm, the inventory and the Lease (the caller connects and closes it); `charts`
+    (default: the catalog's folders) decides where charts come from, e.g. a registry by digest.
     """
-    from toolkit.core.plan import PlanRejected
-    from toolkit.actions.validate import find_catalog_root, parse_cluster_text
-    from toolkit.adapters.helm import Helm
-    from toolkit.adapters.kube.client import connect
+    from toolkit.actions.validate import parse_cluster_text
     from toolkit.adapters.files import read_text
+    from toolkit.core.findings import has_errors, plan_rejected
 
     document: dict[str, Any] | None = None
     cluster_file = source
@@ -303,53 +286,35 @@ def run_apply(source: Path, *, kubeconfig: Path, context: str | None, root: Path
         except (ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{source}: not a plan written by `tke-catalog plan --out`",
                              hint="pass a Cluster file, or a plan saved with --out") from exc
-    catalog_root = find_catalog_root(root)
     cluster_text = read_text(cluster_file)
-    parsed = parse_cluster_text(cluster_text, str(cluster_file), catalog_root)
-    if parsed.cluster is None or any(f.severity.value == "error" for f in parsed.findings):
-        raise PlanRejected(parsed.findings, str(cluster_file))
+    parsed = parse_cluster_text(cluster_text, str(cluster_file), root)
+    if parsed.cluster is None or has_errors(parsed.findings):
+        raise plan_rejected(parsed.findings, str(cluster_file))
     name = parsed.cluster.name
-
-    kube = connect(kubeconfig, context)
+    helm = session.helm
+    progress(f"cluster {name}: API server {session.server} ({session.server_version})")
+    lock = session.lock_for(name)
+    lock.acquire(wait=options.lock_timeout)
     try:
-        progress(f"cluster {name}: API server {kube.endpoint.server} ({kube.version()})")
-        helm = Helm(helm_executable, kubeconfig=kubeconfig, context=context)
-        lock = ApplyLock(kube, name)
-        lock.acquire(wait=options.lock_timeout)
-        try:
-            inventory = Inventory(kube, name)
+        inventory = session.inventory_for(name)
+        releases = helm.list_releases()
+        state = installed_state(name, releases, inventory.load())
+        plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts)
+        ours = {(r.namespace, r.name) for r in plan.releases} | {
+            tuple(key.split("/", 1)) for key in state.inventory or ()}
+        recovered = recover_pending(helm, [r for r in releases if (r.namespace, r.name) in ours],
+                                    timeout=options.timeout, progress=progress)
+        if recovered:
             releases = helm.list_releases()
             state = installed_state(name, releases, inventory.load())
-            plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal, charts)
-            ours = {(r.namespace, r.name) for r in plan.releases} | {
-                tuple(key.split("/", 1)) for key in state.inventory or ()}
-            recovered = recover_pending(helm, [r for r in releases if (r.namespace, r.name) in ours],
-                                        timeout=options.timeout, progress=progress)
-            if recovered:
-                releases = helm.list_releases()
-                state = installed_state(name, releases, inventory.load())
-                plan = _plan_against(cluster_file, catalog_root, state, allow_critical_removal, charts)
-            if document is not None:
-                check_saved_plan(document, plan, state, cluster_text)
-            if not plan.has_changes:
-                progress("nothing to do: every release is up to date")
-            elif not confirm(plan):
-                raise ApplyCancelled("apply cancelled; nothing was changed")
-            return apply_plan(plan, helm=helm, inventory=inventory, root=catalog_root, cache=cache,
-                              options=options, progress=progress, recovered=tuple(recovered))
-        finally:
-            lock.release()
+            plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts)
+        if document is not None:
+            check_saved_plan(document, plan, state, cluster_text)
+        if not plan.has_changes:
+            progress("nothing to do: every release is up to date")
+        elif not confirm(plan):
+            raise ApplyCancelled("apply cancelled; nothing was changed")
+        return apply_plan(plan, helm=helm, inventory=inventory, root=root, cache=cache,
+                          options=options, progress=progress, recovered=tuple(recovered))
     finally:
-        kube.close()
-
-
-def read_installed_state(kubeconfig: Path, context: str | None, helm_executable: str, cluster: str) -> InstalledState:
-    """What is installed on the cluster for `cluster` (for `plan --kubeconfig`): read-only, no lock."""
-    from toolkit.adapters.helm import Helm
-    from toolkit.adapters.kube.client import connect
-
-    with connect(kubeconfig, context) as kube:
-        kube.version()
-        inventory = Inventory(kube, cluster).load()
-    releases = Helm(helm_executable, kubeconfig=kubeconfig, context=context).list_releases()
-    return installed_state(cluster, releases, inventory)
+        lock.release()

@@ -18,15 +18,16 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from toolkit.core import cluster_edit
-from toolkit.actions.validate import load_catalog, validate_cluster_text
+from toolkit.actions.validate import validate_cluster_text
 from toolkit.adapters.chart_dirs import CatalogChartSource
-from toolkit.core.cluster_edit import AppEntry
-from toolkit.errors import InputError, UsageError
-from toolkit.core.findings import Finding, Severity, has_errors
 from toolkit.adapters.files import read_text, write_atomic
-from toolkit.core.plan import ChartSource
+from toolkit.adapters.project import load_catalog
+from toolkit.core import cluster_edit
+from toolkit.core.cluster_edit import AppEntry
+from toolkit.core.findings import Finding, Severity, has_errors
+from toolkit.core.model import ChartSource
 from toolkit.core.yamldoc import parse_yaml
+from toolkit.errors import InputError, UsageError
 
 __all__ = [
     "AppsChange",

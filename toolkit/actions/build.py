@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 from toolkit.core.archive import build_chart_archive, sha256_digest
 from toolkit.core.chart import ChartPackage, parse_chart
 from toolkit.errors import InputError
-from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 
 __all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
 
@@ -46,13 +46,6 @@ class BuildResult:
 
     def as_dict(self) -> dict[str, object]:
         return {"charts": [c.as_dict() for c in self.charts]}
-
-
-def find_chart_dirs(charts_root: Path) -> list[Path]:
-    """Every chart folder two levels below `charts/` (charts/platform/X, charts/addons/Y), sorted."""
-    if not charts_root.is_dir():
-        raise InputError(f"{charts_root}: no charts folder", hint="run from the project root or pass --root")
-    return sorted(p.parent for p in charts_root.glob("*/*/Chart.yaml"))
 
 
 def load_chart(folder: Path, *, metadata_only: bool = False) -> ChartPackage:

@@ -9,15 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.actions.validate import load_catalog
-from toolkit.core.catalog import CatalogInvalid
-from toolkit.core.chart import ChartPackage, parse_chart
-from toolkit.errors import HelmError, InputError, YamlError
-from toolkit.core.findings import Finding, Severity, has_errors, yaml_error_finding
-from toolkit.adapters.helm import HelmLike
-from toolkit.core.lint import ChartLintInput, lint_chart, lint_chart_names
 from toolkit.adapters.files import read_bytes, read_tree
+from toolkit.adapters.helm import HelmLike
+from toolkit.adapters.project import load_catalog
+from toolkit.core.chart import ChartPackage, parse_chart
+from toolkit.core.findings import Finding, Severity, has_errors, yaml_error_finding
+from toolkit.core.lint import ChartLintInput, lint_chart, lint_chart_names
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import CatalogInvalid, HelmError, InputError, YamlError
 
 __all__ = ["LintResult", "lint"]
 

@@ -9,22 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.actions.validate import find_catalog_root, load_catalog, load_schema, parse_cluster_text
-from toolkit.errors import InputError
-from toolkit.core.findings import Finding, Severity
+from toolkit.actions.validate import parse_cluster_text
 from toolkit.adapters.files import read_text, write_atomic
-from toolkit.core.plan import (
+from toolkit.adapters.project import load_catalog, load_schema
+from toolkit.core.findings import Finding, has_errors, plan_rejected
+from toolkit.core.model import (
     ChartSource,
     InstalledRelease,
     InstalledState,
-    PlanRejected,
     ReleasePlan,
-    plan_as_dict,
-    render_table,
-    resolve_plan,
 )
+from toolkit.core.plan import resolve_plan
+from toolkit.core.plan_render import plan_as_dict, render_table
 from toolkit.core.schema import validate_instance
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import InputError, PlanRejected
 
 __all__ = ["PlanOutcome", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
 
@@ -44,7 +43,7 @@ def parse_state(text: str, source: str, schema: dict[str, Any]) -> InstalledStat
     data = to_plain(tree)
     findings = validate_instance(data, schema, file=source, source_root=tree, rule="state-schema")
     if findings:
-        raise PlanRejected(findings, source)
+        raise plan_rejected(findings, source)
     releases = tuple(
         InstalledRelease(name=r["name"], namespace=r["namespace"], chart=r["chart"], version=r["version"],
                          digest=r.get("digest", ""), values=r.get("values") or {}, status=r.get("status", "deployed"))
@@ -61,7 +60,7 @@ def load_state(path: Path, root: Path) -> InstalledState:
 def run_plan(
     cluster_path: Path,
     *,
-    catalog_root: Path | None = None,
+    catalog_root: Path,
     state_path: Path | None = None,
     allow_critical_removal: bool = False,
     charts: ChartSource | None = None,
@@ -75,14 +74,12 @@ def run_plan(
     """
     from toolkit.adapters.chart_dirs import CatalogChartSource
 
-    root = find_catalog_root(catalog_root)
+    root = catalog_root
     catalog = load_catalog(root)
     source = str(cluster_path)
     parsed = parse_cluster_text(read_text(cluster_path), source, root)
-    if parsed.cluster is None:
-        raise PlanRejected(parsed.findings, source)
-    if any(f.severity is Severity.ERROR for f in parsed.findings):
-        raise PlanRejected(parsed.findings, source)
+    if parsed.cluster is None or has_errors(parsed.findings):
+        raise plan_rejected(parsed.findings, source)
     if state_path is not None:
         state = load_state(state_path, root)
     elif state_from is not None:
@@ -95,7 +92,7 @@ def run_plan(
         plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
                             allow_critical_removal=allow_critical_removal, image_registry=image_registry)
     except PlanRejected as exc:
-        raise PlanRejected([*parsed.findings, *exc.findings], source) from None
+        raise plan_rejected([*parsed.findings, *exc.findings], source) from None
     return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)
 
 

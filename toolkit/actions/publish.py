@@ -19,24 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.actions.build import BuiltChart, build_charts
-from toolkit.core.archive import content_digest
-from toolkit.errors import InputError, OperationalError, ToolkitError, VersionConflict
 from toolkit.adapters.files import read_bytes, write_atomic
-from toolkit.core.oci import (
-    MAX_CHART_BYTES,
-    ChartArtifact,
-    OciReference,
-    chart_artifact,
-    parse_chart_manifest,
-    read_chart_archive,
-)
 from toolkit.adapters.registry.client import ChartRegistry
+from toolkit.core.archive import content_digest
+from toolkit.core.archive_reader import MAX_CHART_BYTES, read_chart_archive
+from toolkit.core.oci_artifact import ChartArtifact, chart_artifact, parse_chart_manifest
+from toolkit.core.oci_reference import OciReference
+from toolkit.errors import InputError, ToolkitError, VersionConflict
 
 __all__ = [
     "LOCK_FILE",
     "ChartPublish",
     "PublishAction",
-    "PublishFailed",
     "PublishResult",
     "merge_lock",
     "package_charts",
@@ -92,9 +86,6 @@ class PublishResult:
             data["dryRun"] = True
         return data
 
-
-class PublishFailed(OperationalError):
-    """Some charts could not be published; each one's reason was already reported."""
 
 
 def package_charts(folders: Sequence[Path], *, epoch: int, cache: Path | None = None) -> list[BuiltChart]:

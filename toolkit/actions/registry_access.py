@@ -10,7 +10,8 @@ from pathlib import Path
 
 from toolkit.adapters.chart_dirs import ChainedChartSource
 from toolkit.errors import UsageError
-from toolkit.core.oci import Credentials, OciReference
+from toolkit.core.credentials import Credentials
+from toolkit.core.oci_reference import OciReference
 from toolkit.adapters.registry.client import RegistryClient
 from toolkit.adapters.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
 
@@ -31,7 +32,7 @@ class RegistryAccess:
         """--username with a piped password, --username with the password variable, the username and
         password variables, helm's registry config, docker's config.json; else None. Never printed."""
         from toolkit.adapters.files import read_bytes
-        from toolkit.core.oci import credentials_from_auth_config
+        from toolkit.core.credentials import credentials_from_auth_config
         from toolkit.adapters.settings import load_registry_environment
 
         env = load_registry_environment()
@@ -55,7 +56,7 @@ class RegistryAccess:
 
     def connect(self, registry: str, *, jobs: int = 4) -> tuple[OciReference, RegistryClient]:
         """Parse `oci://HOST/PATH` and open a client for it."""
-        from toolkit.core.oci import parse_oci_reference
+        from toolkit.core.oci_reference import parse_oci_reference
         from toolkit.adapters.registry.client import open_registry
 
         target = parse_oci_reference(registry)

@@ -7,16 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from toolkit.actions.pull import fetch_chart
+from toolkit.adapters.chart_dirs import ChainedChartSource, chart_info
+from toolkit.adapters.files import write_atomic
+from toolkit.adapters.registry.client import ChartRegistry
+from toolkit.adapters.registry.fetch import fetch_chart
 from toolkit.core.archive import content_digest
 from toolkit.core.chart import parse_chart
-from toolkit.adapters.chart_dirs import ChainedChartSource, chart_info
+from toolkit.core.model import ChartInfo, ChartRef
+from toolkit.core.oci_reference import (
+    OciChartRef,
+    OciReference,
+    parse_oci_reference,
+    version_for_tag,
+)
 from toolkit.errors import InputError
-from toolkit.adapters.files import write_atomic
-from toolkit.core.oci import ChartRef as OciChartRef
-from toolkit.core.oci import OciReference, parse_oci_reference
-from toolkit.core.plan import ChartInfo, ChartRef
-from toolkit.adapters.registry.client import ChartRegistry
 
 __all__ = ["RegistryChartSource", "cached_archive_path", "chart_source_for"]
 
@@ -60,7 +64,7 @@ class RegistryChartSource:
             return []
         if app.chart_name in self._pins and not app.repo_url:
             return [self._pins[app.chart_name]["version"]]
-        return [tag.replace("_", "+") for tag in self._client(where).list_tags(where.repository(app.chart_name))]
+        return [version_for_tag(tag) for tag in self._client(where).list_tags(where.repository(app.chart_name))]
 
     def load(self, app: ChartRef, version: str) -> ChartInfo:
         """Fetch (by pinned digest when there is one), verify, cache the archive, describe the chart."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from toolkit.core.chart import ChartPackage, parse_chart
-from toolkit.errors import InputError
 from toolkit.adapters.files import read_tree
-from toolkit.core.plan import ChartInfo, ChartRef, ChartSource
+from toolkit.core.chart import ChartPackage, parse_chart
+from toolkit.core.model import ChartInfo, ChartRef, ChartSource
+from toolkit.errors import InputError
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
 

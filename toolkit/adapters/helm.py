@@ -17,7 +17,8 @@ from typing import Any, Protocol, TypeVar
 from pyhelm3 import errors as helm_errors
 from pyhelm3.command import Command
 
-from toolkit.errors import ClusterError, HelmError
+from toolkit.core.chart import split_chart_label
+from toolkit.errors import ClusterError, HelmError, translate
 
 __all__ = ["Helm", "HelmLike", "HelmRun", "ReleaseInfo"]
 
@@ -48,11 +49,11 @@ class ReleaseInfo:
 
     @property
     def chart_name(self) -> str:
-        return self.chart.rsplit("-", 1)[0]
+        return split_chart_label(self.chart)[0]
 
     @property
     def chart_version(self) -> str:
-        return self.chart.rsplit("-", 1)[-1]
+        return split_chart_label(self.chart)[1]
 
 
 class HelmLike(Protocol):
@@ -73,8 +74,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def _stderr(exc: helm_errors.Error) -> str:
-    return str(exc.stderr.decode("utf-8", "replace")).strip()
+def _stderr(exc: BaseException) -> str:
+    raw = getattr(exc, "stderr", b"") or b""
+    return str(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
 
 
 class Helm:
@@ -87,17 +89,20 @@ class Helm:
                                 kubecontext=context, history_max_revisions=history_max)
 
     def _call(self, what: str, coro: Coroutine[Any, Any, T]) -> T:
-        try:
+        with translate([
+            (helm_errors.ConnectionError, lambda exc: ClusterError(
+                f"helm could not reach the cluster during {what}: {_stderr(exc)}",
+                hint="check --kubeconfig/--context and that the API server is up")),
+            (helm_errors.Error, lambda exc: self._failure(what, exc)),
+        ]):
             return _run(coro)
-        except helm_errors.ConnectionError as exc:
-            raise ClusterError(f"helm could not reach the cluster during {what}: {_stderr(exc)}",
-                               hint="check --kubeconfig/--context and that the API server is up") from exc
-        except helm_errors.Error as exc:
-            stderr = _stderr(exc)
-            if exc.returncode == 127 or "not found" in stderr and self.executable in stderr:
-                raise HelmError(f"helm executable {self.executable!r} not found",
-                                hint="run scripts/setup.sh helm or set TKE_CATALOG_HELM") from exc
-            raise HelmError(f"helm {what} failed: {stderr}", stderr=stderr) from exc
+
+    def _failure(self, what: str, exc: BaseException) -> HelmError:
+        stderr = _stderr(exc)
+        if getattr(exc, "returncode", None) == 127 or "not found" in stderr and self.executable in stderr:
+            return HelmError(f"helm executable {self.executable!r} not found",
+                             hint="run scripts/setup.sh helm or set TKE_CATALOG_HELM")
+        return HelmError(f"helm {what} failed: {stderr}", stderr=stderr)
 
     def lint(self, chart: Path, values_files: Sequence[Path] = ()) -> HelmRun:
         """`helm lint --strict` with the given values files; a failing lint is a result, not an error."""

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.adapters.project import resolve_root
 from toolkit.core.archive import DEFAULT_EPOCH
 from toolkit.errors import UsageError
 
@@ -43,14 +44,6 @@ def _epoch(env: dict[str, str]) -> int:
     return int(raw)
 
 
-def _find_root(start: Path) -> Path:
-    """The project folder: the nearest parent holding catalog/catalog.yaml, else the start folder."""
-    for folder in (start, *start.parents):
-        if (folder / "catalog" / "catalog.yaml").is_file():
-            return folder
-    return start
-
-
 def _helm(env: dict[str, str], cache: Path) -> str:
     explicit = env.get("TKE_CATALOG_HELM")
     if explicit:
@@ -62,12 +55,13 @@ def _helm(env: dict[str, str], cache: Path) -> str:
 
 
 def load_settings(*, root: Path | None = None, is_terminal: bool = False) -> Settings:
-    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, SOURCE_DATE_EPOCH, CI."""
+    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, SOURCE_DATE_EPOCH, CI.
+
+    The project root follows `toolkit.adapters.project.resolve_root`, the one rule every verb uses."""
     env = dict(os.environ)
     cache = Path(env.get("TKE_CATALOG_CACHE") or Path.home() / ".cache" / "tke-catalog")
-    base = root or (Path(env["TKE_CATALOG_ROOT"]) if env.get("TKE_CATALOG_ROOT") else _find_root(Path.cwd()))
     return Settings(
-        root=base.resolve(),
+        root=resolve_root(root, env.get("TKE_CATALOG_ROOT"), Path.cwd()),
         cache=cache,
         helm=_helm(env, cache),
         source_date_epoch=_epoch(env),

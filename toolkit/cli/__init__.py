@@ -7,12 +7,21 @@ exactly one action; `main` is the one place where errors become messages and exi
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
 
 from toolkit import __version__
-from toolkit.errors import EXIT_OPERATIONAL, ToolkitError, exit_code_for
+from toolkit.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OPERATIONAL,
+    EXIT_USAGE,
+    Interrupted,
+    ToolkitError,
+    exit_code_for,
+)
 
 __all__ = ["cli", "main"]
 
@@ -26,8 +35,7 @@ _VERBS = {
 
 
 class _ToolkitGroup(click.Group):
-    """Lazy verbs, and the one place where errors become messages and exit codes
-    (0 ok, 1 operational, 2 usage, 3 input)."""
+    """Lazy verbs, and the one place where errors become messages and exit codes (`toolkit.errors`)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_VERBS)
@@ -40,21 +48,48 @@ class _ToolkitGroup(click.Group):
         return next((c for c in commands if c.name == cmd_name), None)
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except ToolkitError as exc:
-            if ctx.params.get("debug"):
+            if debug:
                 raise
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exit_code_for(exc))
+            if not exc.silent:
+                click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(exit_code_for(exc)) from None
+        except KeyboardInterrupt as exc:
+            if debug:
+                raise
+            click.echo(f"\nerror: {Interrupted()}", err=True)
+            raise click.exceptions.Exit(exit_code_for(exc)) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
-            if ctx.params.get("debug"):
+            if debug:
                 raise
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}\n"
                        "  hint: re-run with --debug and report it", err=True)
-            ctx.exit(EXIT_OPERATIONAL)
+            raise click.exceptions.Exit(EXIT_OPERATIONAL) from None
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command and exit with the code `toolkit.errors` defines: click's own usage errors
+        become 64 (not click's 2, which `--detailed-exitcode` reserves for "changes pending")."""
+        try:
+            returned = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = returned if isinstance(returned, int) else EXIT_OK
+        except click.UsageError as exc:
+            exc.show()
+            code = EXIT_USAGE
+        except click.exceptions.Abort:
+            click.echo(f"error: {Interrupted()}", err=True)
+            code = EXIT_INTERRUPTED
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        if not standalone_mode:
+            return code
+        sys.exit(code)
 
 
 @click.group(cls=_ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -65,5 +100,5 @@ def cli(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; click maps its own usage errors to exit 2, `_ToolkitGroup` maps ours."""
+    """Run the CLI; `_ToolkitGroup.main` maps every outcome to its exit code."""
     cli.main(args=argv, prog_name="tke-catalog")

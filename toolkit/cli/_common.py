@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.core.findings import Finding, Severity, format_findings
 from toolkit.adapters.settings import Settings, load_settings
+from toolkit.core.findings import Finding, Severity, format_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,8 +26,9 @@ def output_option(*choices: str) -> Callable[[F], F]:
 
 def root_option(func: F) -> F:
     """`--root DIR`: the project folder holding catalog/, charts/ and schemas/."""
-    return click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Project folder (default: nearest parent with catalog/catalog.yaml).")(func)
+    return click.option("--root", "--catalog", "root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Project folder holding catalog/catalog.yaml [default: TKE_CATALOG_ROOT, else the nearest "
+                             "parent of the working directory with one, else the bundled catalog].")(func)
 
 
 def settings_from(root: Path | None) -> Settings:

@@ -10,7 +10,7 @@ import click
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 from toolkit.cli._progress import Progress
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.errors import EXIT_OPERATIONAL, UsageError
+from toolkit.errors import ApplyFailed, UsageError
 
 
 @click.command("apply")
@@ -41,8 +41,9 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
                   root: Path | None, output: str) -> None:
     """Install, upgrade and (with --prune) uninstall releases until the cluster matches the Cluster file."""
     from toolkit.actions.apply import ApplyOptions, run_apply
-    from toolkit.actions.validate import find_catalog_root
-    from toolkit.core.plan import ReleasePlan, render_table
+    from toolkit.actions.session import open_session
+    from toolkit.core.model import ReleasePlan
+    from toolkit.core.plan_render import render_table
 
     settings = settings_from(root)
     if not yes and not sys.stdin.isatty():
@@ -53,14 +54,14 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
         click.echo(render_table(plan), err=output == "json")
         return yes or click.confirm("Apply these changes?", default=False, err=True)
 
-    charts = access.chart_source(find_catalog_root(root), settings.cache, registry=registry, lock_file=lock_file)
+    charts = access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file)
     progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
                            lock_timeout=lock_timeout)
-    result = run_apply(source, kubeconfig=kubeconfig, context=context, root=root, cache=settings.cache,
-                       helm_executable=settings.helm, options=options,
-                       allow_critical_removal=allow_critical_removal, confirm=confirm, progress=progress,
-                       charts=charts)
+    with open_session(kubeconfig, context, settings.helm) as session:
+        result = run_apply(source, session=session, root=settings.root, cache=settings.cache, options=options,
+                           allow_critical_removal=allow_critical_removal, confirm=confirm, progress=progress,
+                           charts=charts)
     progress.finish()
     if output == "json":
         echo_json(result.as_dict())
@@ -71,7 +72,9 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
         summary = result.as_dict()["summary"]
         click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
     if not result.ok:
-        raise click.exceptions.Exit(EXIT_OPERATIONAL)
+        failed = sum(1 for r in result.releases if r.outcome.value in ("failed", "skipped"))
+        raise ApplyFailed(f"{failed} release(s) failed or were skipped; the others were applied",
+                          hint="fix the failures reported above and re-run apply")
 
 
 COMMANDS = [apply_command]

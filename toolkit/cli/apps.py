@@ -10,8 +10,13 @@ import click
 
 from toolkit.actions import apps as actions
 from toolkit.actions.apps import AppsChange, Validator
-from toolkit.actions.validate import find_catalog_root
-from toolkit.cli._common import echo_json, output_option, render_findings, root_option
+from toolkit.cli._common import (
+    echo_json,
+    output_option,
+    render_findings,
+    root_option,
+    settings_from,
+)
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.core.cluster_edit import AppEntry
 from toolkit.errors import ValidationFailed
@@ -40,10 +45,9 @@ def _common(func: F) -> F:
 
 
 def _validator(root: Path | None, access: RegistryAccess) -> Validator:
-    from toolkit.adapters.settings import load_settings
 
-    catalog_root = find_catalog_root(root)
-    return actions.cluster_validator(catalog_root, access.chart_source(catalog_root, load_settings().cache))
+    settings = settings_from(root)
+    return actions.cluster_validator(settings.root, access.chart_source(settings.root, settings.cache))
 
 
 def _render(change: AppsChange, output: str, dry_run: bool) -> None:

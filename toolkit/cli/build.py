@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from toolkit.actions.build import build, find_chart_dirs
+from toolkit.actions.build import build
+from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 
 

@@ -6,11 +6,17 @@ from pathlib import Path
 
 import click
 
-from toolkit.actions.build import find_chart_dirs
 from toolkit.actions.lint import lint
-from toolkit.cli._common import echo_json, output_option, render_findings, root_option, settings_from
-from toolkit.errors import ValidationFailed
 from toolkit.adapters.helm import Helm
+from toolkit.adapters.project import find_chart_dirs
+from toolkit.cli._common import (
+    echo_json,
+    output_option,
+    render_findings,
+    root_option,
+    settings_from,
+)
+from toolkit.errors import ValidationFailed
 
 
 @click.command("lint")

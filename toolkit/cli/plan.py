@@ -7,18 +7,16 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli._common import render_findings
+from toolkit.cli._common import render_findings, root_option, settings_from
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.errors import EXIT_CHANGES, UsageError, ValidationFailed
+from toolkit.errors import ChangesPending, UsageError, ValidationFailed
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
-_CATALOG = click.option("--catalog", "catalog_dir", type=click.Path(path_type=Path, file_okay=False),
-                        help="Repository root holding catalog/catalog.yaml (default: found above the working directory).")
 
 
 @click.command("plan")
 @_CLUSTER
-@_CATALOG
+@root_option
 @click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Installed state (the inventory apply stores) to diff against.")
 @click.option("--output", "-o", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
@@ -33,32 +31,31 @@ _CATALOG = click.option("--catalog", "catalog_dir", type=click.Path(path_type=Pa
 @click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Lock file with the published digests [default: ROOT/catalog.lock].")
 @registry_options
-def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path | None, output: str,
+def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None, output: str,
                  out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
                  kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
                  access: RegistryAccess) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
-    from toolkit.actions.validate import find_catalog_root
-    from toolkit.core.plan import InstalledState, PlanRejected
-    from toolkit.adapters.settings import load_settings
+    from toolkit.core.model import InstalledState
+    from toolkit.errors import PlanRejected
 
     if kubeconfig is None and kube_context is not None:
         raise UsageError("--context needs --kubeconfig", hint="pass --kubeconfig FILE")
     if kubeconfig is not None and state_file is not None:
         raise UsageError("--state and --kubeconfig both give the installed state", hint="pass only one of them")
-    settings = load_settings()
-    root = find_catalog_root(catalog_dir)
+    settings = settings_from(root)
     state_from = None
     if kubeconfig is not None:
-        from toolkit.actions.apply import read_installed_state
+        from toolkit.actions.session import open_session, read_installed_state
 
         def state_from(name: str) -> InstalledState:
-            return read_installed_state(kubeconfig, kube_context, settings.helm, name)
+            with open_session(kubeconfig, kube_context, settings.helm) as session:
+                return read_installed_state(session, name)
 
     try:
-        outcome = run_plan(cluster_file, catalog_root=root, state_path=state_file, state_from=state_from,
-                           charts=access.chart_source(root, settings.cache, registry=registry, lock_file=lock_file),
+        outcome = run_plan(cluster_file, catalog_root=settings.root, state_path=state_file, state_from=state_from,
+                           charts=access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal)
     except PlanRejected as exc:
         render_findings(exc.findings)
@@ -69,22 +66,21 @@ def plan_command(cluster_file: Path, catalog_dir: Path | None, state_file: Path 
     if out_file is not None:
         write_plan(outcome, out_file, cluster_file)
     if detailed_exitcode and outcome.plan.has_changes:
-        raise click.exceptions.Exit(EXIT_CHANGES)
+        raise ChangesPending()
 
 
 @click.command("validate")
 @_CLUSTER
-@_CATALOG
+@root_option
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @registry_options
-def validate_command(cluster_file: Path, catalog_dir: Path | None, output: str, access: RegistryAccess) -> None:
+def validate_command(cluster_file: Path, root: Path | None, output: str, access: RegistryAccess) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
-    from toolkit.actions.validate import find_catalog_root, run_validate
+    from toolkit.actions.validate import run_validate
     from toolkit.core.findings import format_findings, has_errors
-    from toolkit.adapters.settings import load_settings
 
-    root = find_catalog_root(catalog_dir)
-    findings = run_validate(cluster_file, root, access.chart_source(root, load_settings().cache))
+    settings = settings_from(root)
+    findings = run_validate(cluster_file, settings.root, access.chart_source(settings.root, settings.cache))
     if output == "json":
         click.echo(json.dumps({"file": str(cluster_file), "valid": not has_errors(findings),
                                "findings": [f.as_dict() for f in findings]}, indent=2))

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
-from toolkit.actions.build import find_chart_dirs
 from toolkit.actions.publish import (
     LOCK_FILE,
     ChartPublish,
     PublishAction,
-    PublishFailed,
     package_charts,
     publish,
     write_lock,
 )
+from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.errors import PublishFailed, VersionConflict
 
 __all__ = ["COMMANDS"]
 
@@ -76,6 +76,9 @@ def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: 
     else:
         for chart in result.failed:
             click.echo(f"{chart.name}: {chart.error}", err=True)
+    if result.failed and all(isinstance(c.error, VersionConflict) for c in result.failed):
+        raise VersionConflict(f"{len(result.failed)} of {len(result.charts)} charts would overwrite a published "
+                              "version with other content", hint="bump their versions, or pass --force")
     if result.failed:
         raise PublishFailed(f"{len(result.failed)} of {len(result.charts)} charts failed to publish",
                             hint="see the messages above")

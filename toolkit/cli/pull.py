@@ -9,7 +9,7 @@ import click
 from toolkit.actions.pull import pull
 from toolkit.cli._common import echo_json, output_option
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.core.oci import parse_chart_ref
+from toolkit.core.oci_reference import parse_chart_ref
 
 __all__ = ["COMMANDS"]
 

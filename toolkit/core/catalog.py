@@ -6,23 +6,22 @@ reports catalog-level problems (unknown references, cycles, duplicates) as findi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.errors import CatalogError
-from toolkit.core.findings import Finding, Severity, format_findings, json_path
+from toolkit.core.findings import Finding, Severity, catalog_invalid, json_path
+from toolkit.core.graph import find_cycle
 from toolkit.core.schema import did_you_mean, validate_instance
 from toolkit.core.yamldoc import line_of, to_plain
+from toolkit.errors import CatalogError
 
 __all__ = [
     "FEATURES",
     "TIERS",
     "Catalog",
     "CatalogApp",
-    "CatalogInvalid",
     "check_catalog",
-    "find_cycle",
     "parse_catalog",
 ]
 
@@ -31,16 +30,6 @@ TIERS: tuple[str, ...] = ("node", "network", "cluster", "addon")
 
 FEATURES: tuple[str, ...] = ("enableCilium", "networkMode", "containerRuntime", "enableMetricsServer", "gpuType")
 """The Cluster features a catalog app's `when` may test."""
-
-
-class CatalogInvalid(CatalogError):
-    """The catalog file breaks its schema or its own rules; `findings` lists every problem."""
-
-    def __init__(self, findings: Sequence[Finding], source: str) -> None:
-        errors = [f for f in findings if f.severity is Severity.ERROR]
-        super().__init__(f"{source}: {len(errors)} error(s) in the catalog\n{format_findings(findings)}",
-                         hint="fix the catalog entries listed above")
-        self.findings = list(findings)
 
 
 @dataclass(frozen=True)
@@ -115,7 +104,7 @@ def parse_catalog(data: Any, source: str, *, schema: Mapping[str, Any] | None = 
         findings = validate_instance(plain, schema, file=source, source_root=tree if tree is not None else data,
                                      rule="catalog-schema")
         if findings:
-            raise CatalogInvalid(findings, source)
+            raise catalog_invalid(findings, source)
     if not isinstance(plain, dict) or not isinstance(plain.get("apps"), list):
         raise CatalogError(f"{source}: expected a mapping with an `apps` list", hint="see schemas/catalog.schema.json")
     apps = []
@@ -140,35 +129,6 @@ def parse_catalog(data: Any, source: str, *, schema: Mapping[str, Any] | None = 
             description=entry.get("description", ""),
         ))
     return Catalog(tuple(apps), source, tree if tree is not None else data)
-
-
-def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
-    """One dependency cycle as `[a, b, ..., a]`, or None; edges to unknown nodes are ignored."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in graph:
-                continue
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
 
 
 def check_catalog(catalog: Catalog) -> list[Finding]:

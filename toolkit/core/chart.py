@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
-from toolkit.errors import InputError
 from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
+from toolkit.errors import InputError
 
-__all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "oci_tag"]
+__all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "split_chart_label"]
 
 _BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*")
 """Text holding only blank lines and comments (an empty values.yaml)."""
@@ -77,6 +77,22 @@ def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool 
     return ChartPackage(source, packaged, metadata, content_digest(packaged), values, schema)
 
 
-def oci_tag(version: str) -> str:
-    """The OCI tag helm uses for a chart version (`+` is not allowed in tags)."""
-    return version.replace("+", "_")
+_STRICT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_LENIENT_VERSION = re.compile(r"v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
+def split_chart_label(label: str) -> tuple[str, str]:
+    """Helm's `chart` field (`NAME-VERSION`, as `helm list` prints it) → (name, version).
+
+    VERSION may itself hold `-` (`my-chart-1.2.0-rc.1`), and NAME may end in digits (`foo-2-1.0.0`): the
+    split is the leftmost `-` after which a full MAJOR.MINOR.PATCH version follows, else the leftmost
+    one followed by any version helm accepts, else the last `-`.
+    """
+    dashes = [i for i, c in enumerate(label) if c == "-" and i > 0]
+    for pattern in (_STRICT_VERSION, _LENIENT_VERSION):
+        for i in dashes:
+            if pattern.fullmatch(label[i + 1:]):
+                return label[:i], label[i + 1:]
+    if not dashes:
+        return label, ""
+    return label[:dashes[-1]], label[dashes[-1] + 1:]

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.errors import InputError
 from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.schema import validate_instance
 from toolkit.core.yamldoc import fast_load_plain, line_of, parse_yaml, to_plain
+from toolkit.errors import InputError
 
 __all__ = [
     "DOCKERSHIM_REMOVED",

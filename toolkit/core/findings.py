@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from toolkit.errors import YamlError
+from toolkit.errors import CatalogInvalid, PlanRejected, YamlError
 
-__all__ = ["Finding", "Severity", "format_findings", "has_errors", "json_path", "yaml_error_finding"]
+__all__ = [
+    "Finding",
+    "Severity",
+    "catalog_invalid",
+    "format_findings",
+    "has_errors",
+    "json_path",
+    "plan_rejected",
+    "yaml_error_finding",
+]
 
 
 class Severity(enum.Enum):
@@ -88,3 +97,20 @@ def json_path(parts: Iterable[object]) -> str:
         else:
             out += f"[{str(part)!r}]".replace("'", '"')
     return out
+
+
+def _rejection(findings: Sequence[Finding], source: str, what: str) -> str:
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    return f"{source}: {errors} error(s){what}\n{format_findings(findings)}"
+
+
+def plan_rejected(findings: Sequence[Finding], source: str) -> PlanRejected:
+    """The error for a Cluster that cannot be planned, carrying (and listing) every finding."""
+    return PlanRejected(_rejection(findings, source, "; nothing was planned"), findings=findings,
+                        hint="fix the errors above and plan again")
+
+
+def catalog_invalid(findings: Sequence[Finding], source: str) -> CatalogInvalid:
+    """The error for a catalog that breaks its schema or rules, carrying (and listing) every finding."""
+    return CatalogInvalid(_rejection(findings, source, " in the catalog"), findings=findings,
+                          hint="fix the catalog entries listed above")

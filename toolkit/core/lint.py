@@ -15,12 +15,12 @@ from typing import Any
 import semver
 
 from toolkit.core.chart import ChartPackage
-from toolkit.errors import YamlError
 from toolkit.core.findings import Finding, Severity, json_path, yaml_error_finding
 from toolkit.core.helmignore import parse_helmignore
 from toolkit.core.schema import check_schema, validate_instance
 from toolkit.core.values import merge_values
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import YamlError
 
 __all__ = ["ChartLintInput", "lint_chart", "lint_chart_names"]
 

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from toolkit.core.model import InstalledState, ReleasePlan
+from toolkit.core.plan_render import plan_as_dict
 from toolkit.errors import InputError
-from toolkit.core.plan import InstalledState, ReleasePlan, plan_as_dict
 
 __all__ = ["check_saved_plan", "saved_plan_document", "state_fingerprint", "values_digest"]
 

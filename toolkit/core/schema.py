@@ -20,9 +20,9 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from toolkit.errors import SchemaError
 from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.yamldoc import line_of
+from toolkit.errors import SchemaError
 
 __all__ = ["LayerOf", "build_registry", "check_schema", "compile_validator", "did_you_mean", "validate_instance"]
 

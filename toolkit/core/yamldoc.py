@@ -25,7 +25,9 @@ MAX_DEPTH = 64
 
 
 def _yaml(version: tuple[int, int] | None) -> YAML:
-    from ruamel.yaml import YAML  # imported on first use: the fast path below does not need it
+    from ruamel.yaml import (
+        YAML,  # imported on first use: the fast path below does not need it
+    )
 
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False

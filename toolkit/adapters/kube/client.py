@@ -13,18 +13,15 @@ from typing import Any
 
 import requests
 
-from toolkit.errors import ClusterError
-from toolkit.core.kubeconfig import KubeEndpoint, parse_kubeconfig
 from toolkit.adapters.files import read_bytes, read_text
+from toolkit.core.kubeconfig import KubeEndpoint, parse_kubeconfig
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import ClusterError, ObjectConflict, translate
 
-__all__ = ["Conflict", "KubeClient", "connect"]
+__all__ = ["KubeClient", "connect"]
 
 _TIMEOUT = (5.0, 30.0)
 
-
-class Conflict(ClusterError):
-    """The object changed since we read it (HTTP 409) or already exists."""
 
 
 class KubeClient:
@@ -67,19 +64,20 @@ class KubeClient:
     def request(self, method: str, path: str, body: Any = None, *, ok_missing: bool = False) -> Any:
         """One API call; returns the decoded JSON (None for a 404 when `ok_missing`)."""
         url = self.endpoint.server + path
-        try:
+        server = self.endpoint.server
+        with translate([
+            (requests.exceptions.SSLError, lambda exc: ClusterError(
+                f"TLS error talking to {server}: {exc}", hint="check the kubeconfig's certificate-authority")),
+            (requests.RequestException, lambda exc: ClusterError(
+                f"cannot reach the API server at {server} ({type(exc).__name__})",
+                hint="check that the cluster is up and --kubeconfig/--context point at it")),
+        ]):
             # verify is passed per request: a session-level value loses to REQUESTS_CA_BUNDLE in requests
             response = self._session.request(method, url, json=body, timeout=_TIMEOUT, verify=self._session.verify)
-        except requests.exceptions.SSLError as exc:
-            raise ClusterError(f"TLS error talking to {self.endpoint.server}: {exc}",
-                               hint="check the kubeconfig's certificate-authority") from exc
-        except requests.RequestException as exc:
-            raise ClusterError(f"cannot reach the API server at {self.endpoint.server} ({type(exc).__name__})",
-                               hint="check that the cluster is up and --kubeconfig/--context point at it") from exc
         if response.status_code == 404 and ok_missing:
             return None
         if response.status_code == 409:
-            raise Conflict(f"{method} {path}: conflict: {_reason(response)}")
+            raise ObjectConflict(f"{method} {path}: conflict: {_reason(response)}")
         if response.status_code in (401, 403):
             raise ClusterError(f"{method} {path}: the API server refused our credentials ({response.status_code}: "
                                f"{_reason(response)})", hint="use a kubeconfig user allowed to manage kube-system")

@@ -10,7 +10,8 @@ import re
 import threading
 from typing import Any
 
-from toolkit.adapters.kube.client import Conflict, KubeClient
+from toolkit.adapters.kube.client import KubeClient
+from toolkit.errors import ObjectConflict
 
 __all__ = ["Inventory", "inventory_name"]
 
@@ -66,9 +67,9 @@ class Inventory:
                 try:
                     self._write(data, version)
                     return
-                except Conflict:
+                except ObjectConflict:
                     continue
-            raise Conflict(f"inventory {self.namespace}/{self.name} kept changing under us")
+            raise ObjectConflict(f"inventory {self.namespace}/{self.name} kept changing under us")
 
     def record(self, entry: dict[str, Any]) -> None:
         """Insert or replace the entry for (namespace, name)."""

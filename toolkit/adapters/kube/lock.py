@@ -12,17 +12,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from toolkit.errors import OperationalError
+from toolkit.adapters.kube.client import KubeClient
 from toolkit.adapters.kube.inventory import inventory_name
-from toolkit.adapters.kube.client import Conflict, KubeClient
+from toolkit.errors import LockHeld, ObjectConflict, OperationalError
 
-__all__ = ["ApplyLock", "LockHeld"]
+__all__ = ["ApplyLock"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-
-class LockHeld(OperationalError):
-    """Another apply holds this Cluster's lease."""
 
 
 def _now() -> datetime.datetime:
@@ -84,7 +81,7 @@ class ApplyLock:
             try:
                 self.kube.request("POST", self._path, self._body(None, ""))
                 return None
-            except Conflict:
+            except ObjectConflict:
                 return "another apply (just now)"
         spec = lease.get("spec") or {}
         holder = spec.get("holderIdentity")
@@ -97,7 +94,7 @@ class ApplyLock:
             self.kube.request("PUT", f"{self._path}/{self.name}",
                               self._body(lease["metadata"]["resourceVersion"], ""))
             return None
-        except Conflict:
+        except ObjectConflict:
             return f"{holder or 'another apply'} (just now)"
 
     def acquire(self, wait: float = 0.0, poll: float = 1.0) -> None:

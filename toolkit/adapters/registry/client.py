@@ -2,21 +2,19 @@
 
 Why not oras-py's `Registry` here: its retry decorator sleeps up to two minutes on any exception yet
 never retries 429/502/503, its default token backend loops ~131 s against Basic-only registries, and
-it caches pull-only bearer tokens for pushes. So this module speaks the few endpoints itself over
-urllib3 (what requests, and so oras, run on), with:
+it caches pull-only bearer tokens for pushes. So the client speaks the few endpoints itself, with:
 
 * the auth scheme detected once from `GET /v2/`'s `WWW-Authenticate` (Basic, or Bearer with one token
-  per challenged scope);
-* one retry policy: connection errors, 429 and 5xx are retried with bounded exponential backoff
-  (`Retry-After` honoured), the sleep function injected; 401/403 fail at once, 404 is a clear error;
+  per challenged scope; the pieces are in `auth`);
+* one retry policy (`retry`): connection errors, 429 and 5xx are retried with bounded exponential
+  backoff, the sleep function injected; 401/403 fail at once, 404 is a clear error;
 * TLS verified by default (`ca_file`, `insecure_skip_tls_verify` only on request), plain HTTP only
   with `plain_http=True`;
-* a `Transport` protocol under it, so tests can count requests or inject faults.
+* a `Transport` protocol under it (`transport`), so tests can count requests or inject faults.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -24,26 +22,23 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import urllib3
-import urllib3.exceptions
-
+from toolkit.adapters.registry.auth import (
+    authentication_error,
+    basic_authorization,
+    parse_challenge,
+    token_from_answer,
+    token_url,
+)
+from toolkit.adapters.registry.retry import RetryPolicy, is_retryable, send_with_retry
+from toolkit.adapters.registry.transport import HttpResponse, Transport, Urllib3Transport
+from toolkit.core.credentials import Credentials
+from toolkit.core.oci_artifact import MANIFEST_MEDIA_TYPE
 from toolkit.errors import AuthenticationError, RegistryError
-from toolkit.core.oci import MANIFEST_MEDIA_TYPE, Credentials
 
-__all__ = [
-    "ChartRegistry",
-    "HttpResponse",
-    "RegistryClient",
-    "RetryPolicy",
-    "Transport",
-    "TransportFailure",
-    "Urllib3Transport",
-    "open_registry",
-]
+__all__ = ["MAX_MANIFEST_BYTES", "ChartRegistry", "RegistryClient", "open_registry"]
 
 _MANIFEST_ACCEPT = ", ".join([
     MANIFEST_MEDIA_TYPE,
@@ -52,110 +47,6 @@ _MANIFEST_ACCEPT = ", ".join([
 ])
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
-
-# --- transport -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HttpResponse:
-    """One HTTP answer; header names are lower-case."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = b""
-
-
-class TransportFailure(Exception):
-    """No HTTP answer: connection refused or reset, timeout, TLS failure (`tls=True`)."""
-
-    def __init__(self, message: str, *, tls: bool = False, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.tls = tls
-        self.permanent = permanent  # e.g. an unknown host name: retrying cannot help
-
-
-class Transport(Protocol):
-    """Sends one HTTP request and returns the answer, or raises TransportFailure."""
-
-    def request(self, method: str, url: str, *, headers: Mapping[str, str],
-                body: bytes | None = None) -> HttpResponse: ...
-
-
-class Urllib3Transport:
-    """The real transport: a pooled urllib3 client, TLS verified unless told otherwise."""
-
-    def __init__(self, *, ca_file: Path | None = None, insecure_skip_tls_verify: bool = False,
-                 timeout: float = 60.0, pool_size: int = 8) -> None:
-        if insecure_skip_tls_verify:
-            self._pool = urllib3.PoolManager(cert_reqs="CERT_NONE", maxsize=pool_size)
-        else:
-            self._pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", maxsize=pool_size,
-                                             ca_certs=str(ca_file) if ca_file else None)
-        self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
-        self._insecure = insecure_skip_tls_verify
-
-    def request(self, method: str, url: str, *, headers: Mapping[str, str],
-                body: bytes | None = None) -> HttpResponse:
-        try:
-            if self._insecure:
-                import warnings  # an explicit opt-in: urllib3's per-request warning is noise
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                    response = self._send(method, url, headers, body)
-            else:
-                response = self._send(method, url, headers, body)
-        except urllib3.exceptions.SSLError as exc:
-            raise TransportFailure(f"TLS handshake failed: {exc}", tls=True) from exc
-        except urllib3.exceptions.NameResolutionError as exc:
-            raise TransportFailure(f"unknown host: {exc}", permanent=True) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
-        except OSError as exc:
-            raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
-        return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
-
-    def _send(self, method: str, url: str, headers: Mapping[str, str],
-              body: bytes | None) -> urllib3.BaseHTTPResponse:
-        return self._pool.request(method, url, headers=dict(headers), body=body, retries=False,
-                                  redirect=False, timeout=self._timeout, preload_content=True)
-
-
-# --- retry policy ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential backoff for connection errors, 429 and 5xx (`Retry-After` honoured)."""
-
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def delay(self, retry: int, retry_after: str | None = None) -> float:
-        """Seconds to wait before retry number `retry` (1-based)."""
-        if retry_after and retry_after.strip().isdigit():
-            return min(float(retry_after.strip()), self.max_delay * 4)
-        return float(min(self.base_delay * 2.0 ** (retry - 1), self.max_delay))
-
-
-def _retryable(status: int) -> bool:
-    return status == 429 or 500 <= status <= 599
-
-
-# --- auth ------------------------------------------------------------------------------------------
-
-_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-
-
-def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    scheme, _, rest = header.strip().partition(" ")
-    return scheme.lower(), dict(_CHALLENGE_PARAM.findall(rest))
-
-
-def _basic(credentials: Credentials) -> str:
-    raw = f"{credentials.username}:{credentials.password}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
-
-
-# --- the client ------------------------------------------------------------------------------------
 
 class ChartRegistry(Protocol):
     """What `publish` and `pull` need from a registry (a recording fake implements it in the tests)."""
@@ -195,35 +86,8 @@ class RegistryClient:
     def _send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
               what: str) -> HttpResponse:
         """One request with the retry policy; raises RegistryError when retries are used up."""
-        retry = 0
-        while True:
-            try:
-                response = self._transport.request(method, url, headers=headers, body=body)
-            except TransportFailure as exc:
-                if exc.tls and "certificate" in str(exc).lower():
-                    raise RegistryError(
-                        f"{what}: cannot verify {self.host}'s TLS certificate ({exc})",
-                        hint="pass the registry's CA with --ca-file FILE (or, for a throw-away "
-                             "registry only, --insecure-skip-tls-verify)") from exc
-                if exc.tls:
-                    raise RegistryError(f"{what}: TLS with {self.host} failed ({exc})",
-                                        hint="if the registry speaks plain HTTP, pass --plain-http") from exc
-                if exc.permanent:
-                    raise RegistryError(f"{what}: {self.host} cannot be reached: {exc}",
-                                        hint="check the registry's host name") from exc
-                if retry + 1 >= self._retry.attempts:
-                    hint = ("is the registry running and reachable? "
-                            + ("(it may speak plain HTTP: try --plain-http)" if not self._plain_http else ""))
-                    raise RegistryError(f"{what}: {self.host} unreachable after {retry + 1} attempts: {exc}",
-                                        hint=hint.strip()) from exc
-                retry += 1
-                self._sleep(self._retry.delay(retry))
-                continue
-            if _retryable(response.status) and retry + 1 < self._retry.attempts:
-                retry += 1
-                self._sleep(self._retry.delay(retry, response.headers.get("retry-after")))
-                continue
-            return response
+        return send_with_retry(self._transport, method, url, headers, body, what=what, host=self.host,
+                               plain_http=self._plain_http, policy=self._retry, sleep=self._sleep)
 
     def _url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -236,12 +100,12 @@ class RegistryClient:
         response = self._send("GET", self._url("/v2/"), {}, None, "GET /v2/")
         scheme = "none"
         if response.status == 401:
-            challenge, params = _parse_challenge(response.headers.get("www-authenticate", ""))
+            challenge, params = parse_challenge(response.headers.get("www-authenticate", ""))
             if challenge == "basic":
                 scheme = "basic"
                 if self._credentials is None:
                     raise self._auth_error("GET /v2/", 401)
-                checked = self._send("GET", self._url("/v2/"), {"Authorization": _basic(self._credentials)},
+                checked = self._send("GET", self._url("/v2/"), {"Authorization": basic_authorization(self._credentials)},
                                      None, "GET /v2/")
                 if checked.status in (401, 403):
                     raise self._auth_error("GET /v2/", checked.status)
@@ -262,17 +126,7 @@ class RegistryClient:
             self._scheme = scheme
 
     def _auth_error(self, what: str, status: int) -> AuthenticationError:
-        if self._credentials is None:
-            return AuthenticationError(
-                f"{what}: {self.host} requires credentials and none were found", status=status,
-                hint="pass --username with --password-stdin, set TKE_CATALOG_REGISTRY_USERNAME/PASSWORD, "
-                     f"or run `helm registry login {self.host}`")
-        verb = "refused" if status == 401 else "does not allow this for"
-        return AuthenticationError(
-            f"{what}: {self.host} {verb} user {self._credentials.username!r} "
-            f"(credentials from {self._credentials.source})", status=status,
-            hint="check the user name and password" if status == 401
-            else "ask the registry admin for push/pull rights on this repository")
+        return authentication_error(self.host, self._credentials, what, status)
 
     def _token(self, params: Mapping[str, str], what: str) -> str:
         """A bearer token for the challenged scope (cached per scope)."""
@@ -280,22 +134,13 @@ class RegistryClient:
         with self._lock:
             if scope in self._tokens:
                 return self._tokens[scope]
-        realm = params.get("realm")
-        if not realm:
-            raise RegistryError(f"{what}: bearer challenge without a realm", status=401,
-                                hint="the registry's token auth is misconfigured")
-        query = {k: v for k, v in (("service", params.get("service", "")), ("scope", scope)) if v}
-        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query) if query else realm
-        headers = {"Authorization": _basic(self._credentials)} if self._credentials else {}
+        url = token_url(params, what)
+        headers = {"Authorization": basic_authorization(self._credentials)} if self._credentials else {}
         response = self._send("GET", url, headers, None, f"{what} (token)")
         if response.status in (401, 403):
             raise self._auth_error(f"{what} (token)", response.status)
         self._check(response, f"{what} (token)")
-        try:
-            data = json.loads(response.body)
-            token = str(data.get("token") or data.get("access_token"))
-        except (ValueError, AttributeError) as exc:
-            raise RegistryError(f"{what}: the token service answered no token", hint="check the registry") from exc
+        token = token_from_answer(response.body, what)
         with self._lock:
             self._tokens[scope] = token
         return token
@@ -307,7 +152,7 @@ class RegistryClient:
         url = path_or_url if "://" in path_or_url else self._url(path_or_url)
         sent = dict(headers or {})
         if self._scheme == "basic" and self._credentials:
-            sent["Authorization"] = _basic(self._credentials)
+            sent["Authorization"] = basic_authorization(self._credentials)
         elif self._scheme == "bearer":
             with self._lock:
                 token = self._tokens.get(scope)
@@ -315,7 +160,7 @@ class RegistryClient:
                 sent["Authorization"] = f"Bearer {token}"
         response = self._send(method, url, sent, body, what)
         if response.status == 401 and self._scheme == "bearer":
-            challenge, params = _parse_challenge(response.headers.get("www-authenticate", ""))
+            challenge, params = parse_challenge(response.headers.get("www-authenticate", ""))
             if challenge == "bearer":
                 with self._lock:
                     self._tokens.pop(params.get("scope", ""), None)
@@ -340,7 +185,7 @@ class RegistryClient:
         message = f"{what}: {self.host} answered {response.status}" + (f" ({detail})" if detail else "")
         if response.status == 404:
             raise RegistryError(message, status=404, hint="check the registry path, chart name and version")
-        hint = ("the registry kept failing; try again later" if _retryable(response.status)
+        hint = ("the registry kept failing; try again later" if is_retryable(response.status)
                 else "see the registry's message above")
         raise RegistryError(message, status=response.status, hint=hint)
 

@@ -1,0 +1,77 @@
+"""Pick and load each wanted app's chart version: the chart source's versions, the app's chartVersion
+(a version or a range), and the chart's own Kubernetes constraint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from toolkit.core.cluster import Cluster
+from toolkit.core.findings import Finding, Severity
+from toolkit.core.model import ChartSource
+from toolkit.core.wanted import WantedApp
+from toolkit.errors import InputError
+
+__all__ = ["load_chart"]
+
+
+def load_chart(cluster: Cluster, charts: ChartSource, item: WantedApp, findings: list[Finding]) -> None:
+    spec = item.spec
+    version_path = spec.path("spec", "chart", "chartVersion") if spec else ["spec"]
+    where = spec.path("spec", "chart") if spec else ["spec"]
+    try:
+        versions = charts.versions(item.ref)
+    except InputError as exc:
+        findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", where, rule="chart",
+                                        hint=exc.hint))
+        return
+    if not versions:
+        hint = ("check chartName and repoURL; the chart source in use must reach that repository"
+                if item.ref.repo_url else "check the app's `chart:` path in the catalog")
+        findings.append(cluster.finding(f"release `{item.release}`: no chart found at {item.ref.describe()}", where,
+                                        rule="chart", hint=hint))
+        return
+    wanted_version = spec.chart_version if spec else None
+    chosen = _choose_version(wanted_version, versions)
+    if isinstance(chosen, Finding):
+        findings.append(cluster.finding(f"release `{item.release}`: {chosen.message}", version_path,
+                                        rule="chart-version", hint=chosen.hint))
+        return
+    try:
+        item.info = charts.load(item.ref, chosen)
+    except InputError as exc:
+        findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", where, rule="chart", hint=exc.hint))
+        return
+    kube = item.info.kube_version
+    if kube:
+        from toolkit.core.semver_range import best_match
+
+        plain = ".".join(map(str, cluster.kube_version))
+        try:
+            fits = best_match(kube, [plain]) is not None
+        except InputError:
+            fits = True  # a malformed kubeVersion is lint's business
+        if not fits:
+            findings.append(cluster.finding(
+                f"release `{item.release}`: chart {item.info.name} {item.info.version} needs Kubernetes {kube}, "
+                f"the Cluster runs {cluster.version}", ["spec", "version"], rule="kube-version",
+                hint=f"upgrade the Cluster's Kubernetes or pick a chart version that supports {plain}"))
+
+
+def _choose_version(wanted: str | None, versions: Sequence[str]) -> str | Finding:
+    from toolkit.core.semver_range import best_match
+
+    available = ", ".join(versions[-8:])
+    if not wanted:
+        best = best_match("*", versions)
+        return best if best is not None else versions[-1]
+    if wanted in versions:
+        return wanted
+    try:
+        best = best_match(wanted, versions)
+    except InputError as exc:
+        return Finding(Severity.ERROR, f"chartVersion `{wanted}` is not a version or range: {exc.message}",
+                       hint=exc.hint or "write a version like 1.2.3 or a range like ~1.2")
+    if best is None:
+        return Finding(Severity.ERROR, f"no available version satisfies chartVersion `{wanted}` (available: {available})",
+                       hint="widen the range or publish a matching chart version")
+    return best

@@ -1,0 +1,110 @@
+"""The day-2 diff: each wanted release against what is installed (install, upgrade with reasons and
+changed value paths, no-op), and the uninstalls of owned releases no longer wanted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from toolkit.core.catalog import Catalog, CatalogApp
+from toolkit.core.cluster import Cluster
+from toolkit.core.findings import Finding
+from toolkit.core.graph import levels
+from toolkit.core.model import (
+    HEALTHY_STATUSES,
+    Action,
+    InstalledRelease,
+    InstalledState,
+    PlannedRelease,
+)
+from toolkit.core.values import changed_paths
+from toolkit.core.wanted import WantedApp
+
+__all__ = ["planned_release", "planned_removals"]
+
+
+def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp], state: InstalledState | None) -> PlannedRelease:
+    assert item.info is not None and item.merged is not None
+    values = item.merged.values
+    installed = _find_installed(state, item.namespace, item.release)
+    action, reason = Action.INSTALL, "not installed"
+    changed: tuple[str, ...] = ()
+    previous_version = previous_digest = None
+    if installed is not None:
+        previous_version, previous_digest = installed.version, installed.digest
+        changed = tuple(changed_paths(installed.values, values))
+        reasons = []
+        if installed.chart != item.info.name:
+            reasons.append(f"chart {installed.chart} → {item.info.name}")
+        if installed.version != item.info.version:
+            reasons.append(f"chart version {installed.version} → {item.info.version}")
+        elif installed.digest and installed.digest != item.info.digest:
+            reasons.append(f"chart content changed ({_short(installed.digest)} → {_short(item.info.digest)})")
+        if changed:
+            reasons.append(f"{len(changed)} value(s) changed")
+        if installed.status.lower() not in HEALTHY_STATUSES:
+            reasons.append(f"release status is {installed.status}")
+        if state is not None and not state.owned(installed):
+            reasons.append("adopting a release tke-catalog did not install")
+        action = Action.UPGRADE if reasons else Action.NOOP
+        reason = "; ".join(reasons) if reasons else "up to date"
+    else:
+        reason = "new release" if state is not None else "not installed"
+    return PlannedRelease(
+        name=item.release, namespace=item.namespace, chart=item.info.name, version=item.info.version,
+        digest=item.info.digest, action=action, wave=wave,
+        depends_on=tuple(sorted(wanted[d].release for d in item.deps)), reason=reason, changed_values=changed,
+        values=values, app=item.key, critical=bool(item.catalog and item.catalog.critical),
+        source=item.ref.describe(), previous_version=previous_version, previous_digest=previous_digest,
+        provenance=item.merged.provenance,
+    )
+
+
+def _short(digest: str) -> str:
+    return digest.split(":")[-1][:12]
+
+
+def _find_installed(state: InstalledState | None, namespace: str, name: str) -> InstalledRelease | None:
+    if state is None:
+        return None
+    return next((r for r in state.releases if r.name == name and r.namespace == namespace), None)
+
+
+def planned_removals(catalog: Catalog, wanted: Mapping[str, WantedApp], state: InstalledState | None,
+                     allow_critical_removal: bool, cluster: Cluster, findings: list[Finding]) -> list[PlannedRelease]:
+    if state is None:
+        return []
+    keep = {(w.namespace, w.release) for w in wanted.values()}
+    gone = [r for r in state.releases if (r.namespace, r.name) not in keep and state.owned(r)]
+    apps: dict[str, CatalogApp | None] = {}
+    for r in gone:
+        apps[r.name] = catalog.get(r.chart) or next((a for a in catalog.apps if a.release == r.name), None)
+    for r in gone:
+        app = apps[r.name]
+        if app is not None and app.critical and not allow_critical_removal:
+            findings.append(cluster.finding(
+                f"the plan would uninstall critical release `{r.name}` ({app.category}: {app.name}) from namespace "
+                f"`{r.namespace}`", ["spec"], rule="critical-removal",
+                hint="this removes a component the cluster cannot work without; if that is really intended, "
+                     "pass --allow-critical-removal"))
+    # reverse dependency order: a release goes after everything that depends on it
+    names = {r.name for r in gone}
+    deps: dict[str, list[str]] = {r.name: [] for r in gone}
+    for r in gone:
+        app = apps[r.name]
+        for dep in app.depends_on if app else ():
+            dep_app = catalog.get(dep)
+            target = dep_app.release if dep_app else dep
+            if target in names:
+                deps[target].append(r.name)  # `target` is removed after `r`
+    depth = levels(deps)
+
+    out = []
+    for r in gone:
+        app = apps[r.name]
+        out.append(PlannedRelease(
+            name=r.name, namespace=r.namespace, chart=r.chart, version=r.version, digest=r.digest,
+            action=Action.UNINSTALL, wave=depth[r.name], reason="no longer wanted by the Cluster",
+            changed_values=(), values=r.values, app=app.name if app else r.chart,
+            critical=bool(app and app.critical), source="", previous_version=r.version, previous_digest=r.digest,
+        ))
+    return out

@@ -1,0 +1,147 @@
+"""The plan's data: where charts come from, what is installed, and the release plan itself.
+
+Shared by the planner, the chart sources, apply and the saved-plan checks, so none of them needs the
+planner to name a chart or a release.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from toolkit.core.findings import Finding
+
+__all__ = [
+    "HEALTHY_STATUSES",
+    "Action",
+    "ChartInfo",
+    "ChartRef",
+    "ChartSource",
+    "InstalledRelease",
+    "InstalledState",
+    "PlannedRelease",
+    "ReleasePlan",
+]
+
+HEALTHY_STATUSES = frozenset({"deployed", "succeeded"})
+"""Helm release statuses that need no repair."""
+
+
+class Action(enum.Enum):
+    """What apply will do with a release."""
+
+    INSTALL = "install"
+    UPGRADE = "upgrade"
+    UNINSTALL = "uninstall"
+    NOOP = "noop"
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """Where a release's chart comes from: a catalog folder (`path`) or a repository (`repo_url`)."""
+
+    app: str
+    chart_name: str
+    path: str | None = None
+    repo_url: str | None = None
+
+    def describe(self) -> str:
+        """`charts/platform/cilium` or `oci://reg/charts/foo`."""
+        if self.repo_url:
+            return f"{self.repo_url.rstrip('/')}/{self.chart_name}"
+        return self.path or self.chart_name
+
+
+@dataclass(frozen=True)
+class ChartInfo:
+    """One version of a chart: its content digest, default values, schema and Kubernetes constraint."""
+
+    name: str
+    version: str
+    digest: str
+    default_values: Mapping[str, Any] = field(default_factory=dict)
+    schema: Mapping[str, Any] | None = None
+    path: str = ""
+    kube_version: str | None = None
+
+
+class ChartSource(Protocol):
+    """Lists and loads chart versions (the catalog's folders, a directory of charts, an OCI registry)."""
+
+    def versions(self, app: ChartRef) -> list[str]:
+        """Every available version of the chart; empty when this source does not know it."""
+
+    def load(self, app: ChartRef, version: str) -> ChartInfo:
+        """One version of the chart; raises InputError or OperationalError when it cannot."""
+
+
+@dataclass(frozen=True)
+class InstalledRelease:
+    """A release as it is on the cluster (or as the inventory recorded it)."""
+
+    name: str
+    namespace: str
+    chart: str
+    version: str
+    digest: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    status: str = "deployed"
+
+
+@dataclass(frozen=True)
+class InstalledState:
+    """The installed releases and the names of those this toolkit installed for this Cluster.
+
+    `inventory` holds `namespace/name` keys; None means every listed release is ours.
+    """
+
+    cluster: str = ""
+    releases: tuple[InstalledRelease, ...] = ()
+    inventory: frozenset[str] | None = None
+
+    def owned(self, release: InstalledRelease) -> bool:
+        """True when tke-catalog installed this release for this Cluster."""
+        return self.inventory is None or f"{release.namespace}/{release.name}" in self.inventory
+
+
+@dataclass(frozen=True)
+class PlannedRelease:
+    """One line of the plan. `values` are the real merged values (render them with `redact`)."""
+
+    name: str
+    namespace: str
+    chart: str
+    version: str
+    digest: str
+    action: Action
+    wave: int
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""
+    changed_values: tuple[str, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    app: str = ""
+    critical: bool = False
+    source: str = ""
+    previous_version: str | None = None
+    previous_digest: str | None = None
+    provenance: Mapping[tuple[str | int, ...], str] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """Every release in wave order, and the non-error findings (warnings, notes) met on the way."""
+
+    cluster: str
+    releases: tuple[PlannedRelease, ...]
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        """True when applying the plan would change anything."""
+        return any(r.action is not Action.NOOP for r in self.releases)
+
+    def get(self, name: str) -> PlannedRelease | None:
+        """The planned release called `name`."""
+        return next((r for r in self.releases if r.name == name), None)

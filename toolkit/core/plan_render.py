@@ -1,0 +1,69 @@
+"""The plan's rendered forms, pure: its JSON document and the human table (secrets always redacted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.core.model import Action, ReleasePlan
+from toolkit.core.values import redact
+
+__all__ = ["plan_as_dict", "render_table"]
+
+
+def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False) -> dict[str, Any]:
+    """The JSON form of the plan; values, when included, are redacted."""
+    releases = []
+    for r in plan.releases:
+        entry: dict[str, Any] = {
+            "name": r.name,
+            "namespace": r.namespace,
+            "chart": r.chart,
+            "version": r.version,
+            "digest": r.digest,
+            "action": r.action.value,
+            "wave": r.wave,
+            "dependsOn": list(r.depends_on),
+            "reason": r.reason,
+            "changedValues": list(r.changed_values),
+            "critical": r.critical,
+        }
+        if r.previous_version is not None and r.action is not Action.INSTALL:
+            entry["previousVersion"] = r.previous_version
+        if include_values:
+            entry["values"] = redact(r.values)
+        releases.append(entry)
+    counts = {a.value: sum(1 for r in plan.releases if r.action is a) for a in Action}
+    return {"cluster": plan.cluster, "summary": counts, "releases": releases,
+            "findings": [f.as_dict() for f in plan.findings]}
+
+
+_SYMBOL = {Action.INSTALL: "+", Action.UPGRADE: "~", Action.UNINSTALL: "-", Action.NOOP: "="}
+
+
+def render_table(plan: ReleasePlan) -> str:
+    """A human table: one line per release, grouped by wave, with reasons and changed value paths."""
+    rows = [("", "WAVE", "RELEASE", "NAMESPACE", "CHART", "VERSION", "ACTION", "DEPENDS ON")]
+    for r in plan.releases:
+        version = r.version
+        if r.action is Action.UPGRADE and r.previous_version and r.previous_version != r.version:
+            version = f"{r.previous_version} → {r.version}"
+        rows.append((_SYMBOL[r.action], str(r.wave), r.name + (" (critical)" if r.critical else ""), r.namespace,
+                     r.chart, version, r.action.value, ", ".join(r.depends_on) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"Plan for cluster {plan.cluster}:", ""]
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            continue
+        r = plan.releases[n - 1]
+        if r.action in (Action.UPGRADE, Action.UNINSTALL):
+            lines.append(f"      reason: {r.reason}")
+        for path in r.changed_values[:20]:
+            lines.append(f"      ~ {path}")
+        if len(r.changed_values) > 20:
+            lines.append(f"      ... and {len(r.changed_values) - 20} more")
+    counts = {a: sum(1 for r in plan.releases if r.action is a) for a in Action}
+    lines.append("")
+    lines.append(f"{counts[Action.INSTALL]} to install, {counts[Action.UPGRADE]} to upgrade, "
+                 f"{counts[Action.UNINSTALL]} to uninstall, {counts[Action.NOOP]} unchanged.")
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""Each release's values: chart defaults, catalog defaults, Cluster features, rawValues and `--set`
+values merged with provenance, then validated against the chart's schema with the layer named."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from toolkit.core.catalog import CatalogApp
+from toolkit.core.cluster import Cluster
+from toolkit.core.features import derive_values
+from toolkit.core.findings import Finding
+from toolkit.core.model import ChartInfo
+from toolkit.core.schema import validate_instance
+from toolkit.core.values import (
+    LAYER_CATALOG,
+    LAYER_CHART,
+    LAYER_FEATURES,
+    LAYER_RAW,
+    LAYER_SET,
+    MergedValues,
+    merge_layers,
+)
+from toolkit.core.wanted import WantedApp
+from toolkit.errors import InputError
+
+__all__ = ["merge_and_validate"]
+
+
+def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding], image_registry: str | None) -> None:
+    assert item.info is not None
+    spec = item.spec
+    set_layer: dict[str, Any] = {}
+    if spec is not None and spec.set_values:
+        from toolkit.core.setvalues import parse_set
+
+        try:
+            set_layer = parse_set(list(spec.set_values))
+        except InputError as exc:
+            findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", spec.path("spec", "values",
+                                            "values"), rule="set-values", hint=exc.hint))
+            return
+    app_name = item.catalog.name if item.catalog is not None else ""
+    merged = merge_layers([
+        (LAYER_FEATURES, derive_values(app_name, cluster, image_registry=image_registry)),
+        (LAYER_RAW, spec.raw_values if spec is not None else None),
+        (LAYER_SET, set_layer),
+    ], base=_chart_and_catalog_values(item.info, item.catalog))
+    item.merged = merged
+    if item.info.schema is None:
+        return
+    errors = validate_instance(merged.values, item.info.schema, file=cluster.source, layer_of=merged.layer_of,
+                               subject=f"release `{item.release}` ({item.info.name} {item.info.version})",
+                               rule="values-schema")
+    for finding in sorted(errors, key=lambda f: f.path):
+        layer = merged.layer_of(_parts(finding.path)) or ""
+        if spec is not None and LAYER_SET in layer:
+            line = cluster.line(spec.path("spec", "values", "values"))
+        elif spec is not None and LAYER_RAW in layer:
+            line = cluster.line(spec.path("spec", "values", "rawValues"))
+        elif spec is not None:
+            line = cluster.line(spec.path())
+        elif LAYER_FEATURES in layer:
+            line = cluster.line(["spec"])
+        else:
+            line = None
+        hint = finding.hint or ""
+        if LAYER_CHART in layer or LAYER_CATALOG in layer:
+            hint = (hint + "; " if hint else "") + f"the value comes from the {layer}: fix the chart or catalog"
+        findings.append(Finding(finding.severity, finding.message, file=cluster.source, path=finding.path, line=line,
+                                hint=hint or None, rule=finding.rule))
+
+
+_BASES: dict[tuple[int, int], tuple[Mapping[str, Any], Mapping[str, Any] | None, MergedValues]] = {}
+
+
+def _chart_and_catalog_values(info: ChartInfo, app: CatalogApp | None) -> MergedValues:
+    """The chart defaults merged with the catalog defaults, once per (chart version, catalog app): a fleet
+    merges the same two layers for every Cluster. Charts and catalogs are immutable once loaded."""
+    defaults = info.default_values
+    catalog_values = app.values if app is not None else None
+    key = (id(defaults), id(catalog_values))
+    hit = _BASES.get(key)
+    if hit is not None and hit[0] is defaults and hit[1] is catalog_values:
+        return hit[2]
+    merged = merge_layers([(LAYER_CHART, defaults), (LAYER_CATALOG, catalog_values)])
+    if len(_BASES) >= 512:
+        _BASES.clear()
+    _BASES[key] = (defaults, catalog_values, merged)
+    return merged
+
+
+def _parts(path: str) -> tuple[str | int, ...]:
+    """`$.a.b[0]["c.d"]` → ("a", "b", 0, "c.d")."""
+    import re
+
+    parts: list[str | int] = []
+    for m in re.finditer(r'\.([^.\[]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]', path[1:]):
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        elif m.group(2) is not None:
+            parts.append(int(m.group(2)))
+        else:
+            parts.append(m.group(3))
+    return tuple(parts)
