@@ -290,6 +290,10 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
     parsed = parse_cluster_text(cluster_text, str(cluster_file), root)
     if parsed.cluster is None or has_errors(parsed.findings):
         raise plan_rejected(parsed.findings, str(cluster_file))
+    if parsed.cluster.generated_name:
+        raise InputError(f"{cluster_file}: metadata.name is unset (TKEStack would generate it from generateName); "
+                         "apply needs the Cluster's real name, which names its inventory and Lease",
+                         hint="write metadata.name (the name TKEStack gave the Cluster, e.g. cls-abcd1234)")
     name = parsed.cluster.name
     helm = session.helm
     progress(f"cluster {name}: API server {session.server} ({session.server_version})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,11 +96,12 @@ def run_plan(
     return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)
 
 
-def render_plan(plan: ReleasePlan, output: str) -> str:
-    """The plan as `table`, `json` or `yaml` (secrets redacted in every form)."""
+def render_plan(plan: ReleasePlan, output: str, findings: Sequence[Finding] | None = None) -> str:
+    """The plan as `table`, `json` or `yaml` (secrets redacted in every form); the documents carry
+    `findings` (default: the plan's own)."""
     if output == "table":
         return render_table(plan)
-    data = plan_as_dict(plan, include_values=output != "table")
+    data = plan_as_dict(plan, include_values=output != "table", findings=findings)
     if output == "json":
         return json.dumps(data, indent=2, sort_keys=False)
     if output == "yaml":

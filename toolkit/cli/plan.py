@@ -58,11 +58,18 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                            charts=access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal)
     except PlanRejected as exc:
-        render_findings(exc.findings)
+        if output == "table":
+            render_findings(exc.findings)
+        else:  # one document on stdout, whatever happened
+            click.echo(json.dumps({"cluster": None, "releases": [], "findings": [f.as_dict() for f in exc.findings]},
+                                  indent=2))
         raise ValidationFailed(f"{cluster_file}: cannot plan ({sum(1 for f in exc.findings if f.severity.value == 'error')} error(s))",
                                hint="fix the errors above") from None
-    render_findings(outcome.findings)
-    click.echo(render_plan(outcome.plan, output))
+    if output == "table":
+        render_findings(outcome.findings)
+        click.echo(render_plan(outcome.plan, output))
+    else:  # findings go inside the document: nothing else on stdout
+        click.echo(render_plan(outcome.plan, output, outcome.findings))
     if out_file is not None:
         write_plan(outcome, out_file, cluster_file)
     if detailed_exitcode and outcome.plan.has_changes:

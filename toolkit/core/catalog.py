@@ -47,6 +47,7 @@ class CatalogApp:
     depends_on: tuple[str, ...] = ()
     conflicts_with: tuple[str, ...] = ()
     critical: bool = False
+    skip_condition: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
@@ -125,6 +126,7 @@ def parse_catalog(data: Any, source: str, *, schema: Mapping[str, Any] | None = 
             depends_on=tuple(entry.get("dependsOn") or ()),
             conflicts_with=tuple(entry.get("conflictsWith") or ()),
             critical=bool(entry.get("critical", False)),
+            skip_condition=entry.get("skipCondition"),
             values=entry.get("values") or {},
             description=entry.get("description", ""),
         ))

@@ -18,6 +18,7 @@ from typing import Any
 
 from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.schema import validate_instance
+from toolkit.core.tkestack_defaults import GENERATED_NAME_SUFFIX, Defaulted, apply_tkestack_defaults
 from toolkit.core.yamldoc import fast_load_plain, line_of, parse_yaml, to_plain
 from toolkit.errors import InputError
 
@@ -58,6 +59,8 @@ class Features:
     enable_metrics_server: bool = False
     gpu_type: str | None = None
     disabled_apps: tuple[str, ...] = ()
+    skip_conditions: tuple[str, ...] = ()
+    ipv6_dual_stack: bool = False
 
     def as_conditions(self) -> dict[str, Any]:
         """The names a catalog app's `when` tests, with their values for this Cluster."""
@@ -100,8 +103,13 @@ class Cluster:
     version: str
     features: Features
     apps: tuple[AppSpec, ...] = ()
+    generated_name: bool = False
+    defaulted: tuple[Defaulted, ...] = ()
     cluster_cidr: str = "10.244.0.0/16"
+    """The IPv4 CIDR the charts are given (the IPv4 half of a dual stack)."""
     service_cidr: str | None = None
+    cluster_cidr_as_written: str = ""
+    max_cluster_service_num_set: bool = False
     dns_domain: str = "cluster.local"
     network_device: str = "eth0"
     network_args: Mapping[str, str] = field(default_factory=dict)
@@ -207,6 +215,12 @@ def _quick_check(plain: dict[str, Any], schema: Mapping[str, Any], source: str) 
     return findings
 
 
+def _ipv4_part(cidrs: str) -> str:
+    """The first IPv4-looking CIDR of a comma-separated list (a dual stack), else the first one."""
+    parts = [p.strip() for p in cidrs.split(",")]
+    return next((p for p in parts if ":" not in p), parts[0])
+
+
 def _str(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
@@ -228,6 +242,7 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
         return ParsedCluster(None, [Finding(Severity.ERROR, "expected a Cluster object (a mapping)", file=source,
                                             line=1, rule="cluster-schema",
                                             hint="start from examples/cluster.yaml")])
+    plain, defaulted = apply_tkestack_defaults(plain)
     findings = _quick_check(plain, schema, source)
     if findings:
         tree = tree if tree is not None else parse_yaml(text, source)
@@ -236,31 +251,39 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
     spec: dict[str, Any] = plain.get("spec") or {}
     feats: dict[str, Any] = spec.get("features") or {}
     version = str(spec.get("version", ""))
-    runtime = feats.get("containerRuntime")
-    explicit = runtime is not None
-    if runtime is None:  # the API's default is docker, which Kubernetes 1.24+ cannot run
-        runtime = "docker" if kube_version(version) < (*DOCKERSHIM_REMOVED, 0) else "containerd"
+    runtime = str(feats["containerRuntime"])
+    explicit = not any(d.path == ("spec", "features", "containerRuntime") for d in defaulted)
     network_args = {str(k): str(v) for k, v in (spec.get("networkArgs") or {}).items()}
     features = Features(
         enable_cilium=bool(feats.get("enableCilium", False)),
-        network_mode=network_args.get("networkMode", "overlay"),
+        network_mode="underlay" if network_args.get("networkMode") == "underlay" else "overlay",
         container_runtime=runtime,
         container_runtime_explicit=explicit,
         enable_metrics_server=bool(feats.get("enableMetricsServer", False)),
         gpu_type=feats.get("gpuType"),
         disabled_apps=tuple(feats.get("disabledApps") or ()),
+        skip_conditions=tuple(dict.fromkeys(feats.get("skipConditions") or ())),
+        ipv6_dual_stack=bool(feats.get("ipv6DualStack", False)),
     )
     apps: list[AppSpec] = []
     for index, entry in enumerate(spec.get("bootstrapApps") or []):
         app = _parse_app(index, entry["app"], text, source, findings)
         if app is not None:
             apps.append(app)
+    meta = plain["metadata"]
+    generated = "name" not in meta
     cluster = Cluster(
-        name=str(plain["metadata"]["name"]),
+        name=str(meta["name"]) if not generated else f"{meta['generateName']}{GENERATED_NAME_SUFFIX}",
+        generated_name=generated,
+        defaulted=tuple(defaulted),
         version=version,
         features=features,
         apps=tuple(apps),
-        cluster_cidr=_str(spec.get("clusterCIDR"), "10.244.0.0/16"),
+        cluster_cidr=_ipv4_part(_str(spec.get("clusterCIDR"), "10.244.0.0/16")),
+        cluster_cidr_as_written=_str(spec.get("clusterCIDR"), "10.244.0.0/16"),
+        max_cluster_service_num_set=not any(d.path == ("spec", "properties", "maxClusterServiceNum")
+                                            for d in defaulted) and "maxClusterServiceNum" in (
+                                                spec.get("properties") or {}),
         service_cidr=spec.get("serviceCIDR"),
         dns_domain=_str(spec.get("dnsDomain"), "cluster.local"),
         network_device=_str(spec.get("networkDevice"), "eth0"),

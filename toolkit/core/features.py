@@ -12,12 +12,33 @@ Pure. The keys were agreed with the chart authors:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from toolkit.core.cluster import Cluster
 
-__all__ = ["derive_values"]
+__all__ = ["CILIUM_TUNNELS", "FLANNEL_BACKENDS", "cilium_tunnel_protocol", "derive_values", "flannel_backend"]
+
+FLANNEL_BACKENDS = ("vxlan", "host-gw", "udp", "ipip", "ipsec", "wireguard")
+"""The flannel backends the galaxy chart configures; networkArgs.backendType is free-form in TKEStack."""
+
+CILIUM_TUNNELS = ("vxlan", "geneve")
+"""Cilium's tunnel protocols: networkArgs.tunnelProtocol, else a backendType naming one of them."""
+
+
+def flannel_backend(args: Mapping[str, str]) -> str:
+    """Flannel's backend on a Galaxy cluster: backendType when flannel has it, else TKEStack's vxlan."""
+    backend = args.get("backendType", "vxlan")
+    return backend if backend in FLANNEL_BACKENDS else "vxlan"
+
+
+def cilium_tunnel_protocol(args: Mapping[str, str]) -> str:
+    """Cilium's overlay encapsulation: tunnelProtocol, else backendType (TKEStack's docs write
+    `backendType: geneve` on Cilium clusters), when it names one; vxlan otherwise."""
+    for key in ("tunnelProtocol", "backendType"):
+        if args.get(key) in CILIUM_TUNNELS:
+            return args[key]
+    return "vxlan"
 
 _CILIUM_NAME = re.compile(r"[^a-z0-9-]+")
 
@@ -42,7 +63,7 @@ def _cilium(cluster: Cluster) -> dict[str, Any]:
             bgp["switchIP"] = args["switch-ip"]
         values["bgp"] = bgp
     else:
-        values["tunnelProtocol"] = args.get("tunnelProtocol", "vxlan") if args.get("tunnelProtocol") in ("vxlan", "geneve") else "vxlan"
+        values["tunnelProtocol"] = cilium_tunnel_protocol(args)
     return values
 
 
@@ -50,7 +71,7 @@ def _galaxy(cluster: Cluster) -> dict[str, Any]:
     return {
         "networkDevice": cluster.network_device,
         "clusterCIDR": cluster.cluster_cidr,
-        "flannel": {"backendType": cluster.network_args.get("backendType", "vxlan")},
+        "flannel": {"backendType": flannel_backend(cluster.network_args)},
     }
 
 

@@ -136,6 +136,8 @@ class ReleasePlan:
     cluster: str
     releases: tuple[PlannedRelease, ...]
     findings: tuple[Finding, ...] = ()
+    defaulted: tuple[Any, ...] = ()
+    """What TKEStack's defaulting filled in (`toolkit.core.tkestack_defaults.Defaulted`), shown as a layer."""
 
     @property
     def has_changes(self) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from toolkit.core.catalog import Catalog
 from toolkit.core.chart_choice import load_chart
 from toolkit.core.cluster import Cluster
-from toolkit.core.cluster_checks import network_findings, runtime_findings
+from toolkit.core.cluster_checks import cidr_findings, defaulting_findings, network_findings, runtime_findings
 from toolkit.core.diff import planned_release, planned_removals
 from toolkit.core.findings import Finding, has_errors, plan_rejected
 from toolkit.core.graph import find_cycle
@@ -46,7 +46,9 @@ def check_plan(
 ) -> tuple[ReleasePlan | None, list[Finding]]:
     """Resolve the plan and return it with every finding; the plan is None when there are errors."""
     findings: list[Finding] = []
+    findings += defaulting_findings(cluster)
     findings += runtime_findings(cluster)
+    findings += cidr_findings(cluster)
     findings += network_findings(cluster)
     wanted = wanted_apps(cluster, catalog, findings)
     conflict_findings(cluster, wanted, findings)
@@ -73,7 +75,7 @@ def check_plan(
     last = max((r.wave for r in releases), default=-1)
     releases += [replace_wave(r, last + 1 + r.wave) for r in removals]
     releases.sort(key=lambda r: (r.wave, r.action is Action.UNINSTALL, r.namespace, r.name))
-    return ReleasePlan(cluster.name, tuple(releases), tuple(findings)), findings
+    return ReleasePlan(cluster.name, tuple(releases), tuple(findings), cluster.defaulted), findings
 
 
 def resolve_plan(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Sequence
+
+from toolkit.core.findings import Finding
 from toolkit.core.model import Action, ReleasePlan
 from toolkit.core.values import redact
 
 __all__ = ["plan_as_dict", "render_table"]
 
 
-def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False) -> dict[str, Any]:
-    """The JSON form of the plan; values, when included, are redacted."""
+def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
+                 findings: Sequence[Finding] | None = None) -> dict[str, Any]:
+    """The JSON form of the plan; values, when included, are redacted. `findings` (default: the plan's
+    own) are every note met on the way, so that the document is the whole answer."""
     releases = []
     for r in plan.releases:
         entry: dict[str, Any] = {
@@ -34,7 +39,8 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False) -> dict[str
         releases.append(entry)
     counts = {a.value: sum(1 for r in plan.releases if r.action is a) for a in Action}
     return {"cluster": plan.cluster, "summary": counts, "releases": releases,
-            "findings": [f.as_dict() for f in plan.findings]}
+            "defaultedByTKEStack": [d.as_dict() for d in plan.defaulted],
+            "findings": [f.as_dict() for f in (plan.findings if findings is None else findings)]}
 
 
 _SYMBOL = {Action.INSTALL: "+", Action.UPGRADE: "~", Action.UNINSTALL: "-", Action.NOOP: "="}
@@ -51,6 +57,10 @@ def render_table(plan: ReleasePlan) -> str:
                      r.chart, version, r.action.value, ", ".join(r.depends_on) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"Plan for cluster {plan.cluster}:", ""]
+    if plan.defaulted:
+        shown = ", ".join(f"{'.'.join(map(str, d.path))}={d.value}" for d in plan.defaulted)
+        lines[1:1] = [f"Defaulted by TKEStack's rules: {shown}"]
+        lines.append("")
     for n, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
         if n == 0:

@@ -49,10 +49,32 @@ def wanted_apps(cluster: Cluster, catalog: Catalog, findings: list[Finding]) -> 
                                             path, severity=Severity.WARNING, rule="disabled-app",
                                             hint="remove it from disabledApps"))
     wanted: dict[str, WantedApp] = {}
+    skips = cluster.features.skip_conditions
+    skipped: list[CatalogApp] = []
     for app in catalog.apps:
         if app.default and app.matches(conditions) and app.name not in disabled:
+            if app.skip_condition is not None and app.skip_condition in skips:
+                skipped.append(app)
+                continue
             wanted[app.name] = WantedApp(app.name, app.release, app.namespace, app, None,
                                        ChartRef(app.name, app.name, app.chart), app.depends_on)
+    for app in skipped:
+        index = skips.index(app.skip_condition or "")
+        findings.append(cluster.finding(
+            f"`{app.name}` is skipped by skipConditions ({app.skip_condition}), as TKEStack skips its create step",
+            ["spec", "features", "skipConditions", index], severity=Severity.INFO, rule="skip-condition",
+            hint=f"remove {app.skip_condition} from skipConditions to install it, or list `{app.name}` in "
+                 "bootstrapApps"))
+    listed = [catalog.get(s.chart_name) for s in cluster.apps]
+    cni_planned = any(w.catalog is not None and w.catalog.tier == "network" for w in wanted.values()) or any(
+        a is not None and a.tier == "network" for a in listed)
+    if any(a.tier == "network" for a in skipped) and not cni_planned:
+        findings.append(cluster.finding(
+            "no CNI is planned: skipConditions skip "
+            + ", ".join(f"`{a.name}`" for a in skipped if a.tier == "network")
+            + "; pods stay without a network until you install one (as TKEStack's Cilium guide does by hand)",
+            ["spec", "features", "skipConditions"], severity=Severity.WARNING, rule="no-cni",
+            hint="install your own CNI, or drop EnsureGalaxy from skipConditions / set enableCilium: true"))
     seen_bootstrap: dict[str, int] = {}
     for spec in cluster.apps:
         app = catalog.get(spec.chart_name)
