@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from tests.support.control_plane import ControlPlane, KubeApiError, missing_binaries  # noqa: E402
 from tests.support.process import CACHE  # noqa: E402
 
-DEVSTACK = CACHE / "devstack"
+DEVSTACK = Path(os.environ["TKE_CATALOG_DEVSTACK"]) if os.environ.get("TKE_CATALOG_DEVSTACK") else CACHE / "devstack"
 DEFAULT_TTL_SECONDS = 2 * 3600
 STATE_FILE = "state.json"
 
@@ -135,8 +135,10 @@ def cluster_up(args: argparse.Namespace) -> int:
         print(f"missing {', '.join(missing)}: run `scripts/setup.sh control-plane` first", file=sys.stderr)
         return 1
     folder = state_dir("cluster") / "run"
-    shutil.rmtree(folder, ignore_errors=True)
-    plane = ControlPlane(folder, realism=args.realism, ttl=args.ttl)
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if args.clean or entry.name != "etcd":  # the cluster's objects survive a restart unless --clean
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+    plane = ControlPlane(folder, realism=args.realism, ttl=args.ttl, keep_data=not args.clean)
     try:
         plane.up()  # stops what it started if anything fails
     except (RuntimeError, OSError, KubeApiError) as exc:
@@ -169,7 +171,8 @@ def cluster_down(args: argparse.Namespace) -> int:
         print("no cluster recorded", file=sys.stderr)
         return 0
     stopped = stop_recorded(state["processes"])
-    shutil.rmtree(state_dir("cluster") / "run" / "etcd", ignore_errors=True)
+    if args.clean:
+        shutil.rmtree(state_dir("cluster") / "run" / "etcd", ignore_errors=True)
     (state_dir("cluster") / STATE_FILE).unlink()
     print(f"stopped {', '.join(stopped) if stopped else 'nothing (already gone)'}", file=sys.stderr)
     return 0
@@ -225,8 +228,11 @@ COMMANDS: dict[str, dict[str, Command]] = {
             (("--realism",), {"action": "store_true",
                               "help": "also controller-manager, scheduler, kwok and a fake Node"}),
             TTL_OPTION,
+            (("--clean",), {"action": "store_true", "help": "start from empty etcd data (default: keep the cluster's objects)"}),
         )),
-        "down": Command(cluster_down, "stop exactly the recorded processes"),
+        "down": Command(cluster_down, "stop exactly the recorded processes (the etcd data stays unless --clean)", (
+            (("--clean",), {"action": "store_true", "help": "also delete the etcd data"}),
+        )),
         "status": Command(cluster_status, "show the recorded processes; exit 1 unless ready"),
     },
 }

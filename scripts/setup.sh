@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Provision everything tke-catalog's demo and tests need, idempotently:
 #   - the Python virtualenv (.venv) with the package and its test extras;
-#   - the helm CLI, built from the Go module proxy with its version ldflags;
+#   - the helm CLI, 3 ($BIN/helm) and 4 ($BIN/helm4), built from the Go module proxy with their version ldflags;
 #   - Debian's docker-registry (CNCF distribution) and containerd binaries, extracted, never run as services;
 #   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane.
 # Binaries are cached outside the repository in $TKE_CATALOG_CACHE (default ~/.cache/tke-catalog);
 # a warm machine skips every build in seconds. Each step prints what it did and how long it took.
 #
-# Usage: scripts/setup.sh [all|python|helm|registry|containerd|control-plane]...   (default: all)
+# Usage: scripts/setup.sh [all|python|helm|helm3|helm4|registry|containerd|control-plane]...   (default: all)
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+# the newest helm 4 the Go module proxy serves (`go list -m -versions helm.sh/helm/v4`), cached as $BIN/helm4
+HELM4_VERSION="${HELM4_VERSION:-v4.3.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KUBE_VERSION="${KUBE_VERSION:-1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
@@ -53,23 +55,33 @@ setup_python() {
   log "python: $("$ROOT/.venv/bin/python" --version), package installed in editable mode"
 }
 
-setup_helm() {
-  if [ -x "$BIN/helm" ] && [ "$("$BIN/helm" version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ]; then
-    log "helm $HELM_VERSION already built"; return
+build_helm() {  # build_helm VERSION NAME: build helm VERSION from the Go module proxy as $BIN/NAME
+  local version="$1" name="$2"
+  if [ -x "$BIN/$name" ] && [ "$("$BIN/$name" version --template '{{.Version}}' 2>/dev/null)" = "$version" ]; then
+    log "helm $version already built ($BIN/$name)"; return
   fi
-  local major="${HELM_VERSION%%.*}" gomod kminor pkg
+  local major="${version%%.*}" gomod kminor pkg gobin
   pkg="helm.sh/helm/$major"
-  gomod="$(go mod download -json "$pkg@$HELM_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+  gomod="$(go mod download -json "$pkg@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
   kminor="$(sed -nE 's#^\s*k8s.io/client-go v0\.([0-9]+)\..*#\1#p' "$gomod" | head -1)"
-  log "building helm $HELM_VERSION (default Kubernetes 1.$kminor) from the Go module proxy"
-  local ld="-s -w -X $pkg/internal/version.version=$HELM_VERSION -X $pkg/internal/version.gitTreeState=clean"
+  log "building helm $version (default Kubernetes 1.$kminor) from the Go module proxy as $BIN/$name"
+  local ld="-s -w -X $pkg/internal/version.version=$version -X $pkg/internal/version.gitTreeState=clean"
   if [ "$major" = v3 ]; then
+    # helm 4 reads its default Kubernetes version from client-go's module version at run time; helm 3
+    # needs it stamped in, else template and lint assume 1.20
     ld="$ld -X $pkg/pkg/chartutil.k8sVersionMajor=1 -X $pkg/pkg/chartutil.k8sVersionMinor=$kminor"
     ld="$ld -X $pkg/pkg/lint/rules.k8sVersionMajor=1 -X $pkg/pkg/lint/rules.k8sVersionMinor=$kminor"
   fi
-  GOBIN="$BIN" go install -trimpath -ldflags "$ld" "$pkg/cmd/helm@$HELM_VERSION"
-  log "helm: $("$BIN/helm" version --short)"
+  # go install always names the binary "helm": install into a folder of its own, then move it in place
+  gobin="$CACHE/build/helm-$version"
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install -trimpath -ldflags "$ld" "$pkg/cmd/helm@$version"
+  mv -f "$gobin/helm" "$BIN/$name"
+  log "helm: $("$BIN/$name" version --short) as $BIN/$name"
 }
+
+setup_helm() { build_helm "$HELM_VERSION" helm; }
+setup_helm4() { build_helm "$HELM4_VERSION" helm4; }
 
 setup_registry() {
   if [ -x "$BIN/docker-registry" ]; then log "docker-registry already extracted"; return; fi
@@ -176,14 +188,16 @@ main() {
   [ ${#what[@]} -gt 0 ] || what=(all)
   for w in "${what[@]}"; do
     case "$w" in
-      all) step python setup_python; step helm setup_helm; step registry setup_registry
+      all) step python setup_python; step helm setup_helm; step helm4 setup_helm4; step registry setup_registry
            step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
       python) step python setup_python ;;
-      helm) step helm setup_helm ;;
+      helm) step helm setup_helm; step helm4 setup_helm4 ;;
+      helm3) step helm setup_helm ;;
+      helm4) step helm4 setup_helm4 ;;
       registry) step registry setup_registry ;;
       containerd) step containerd setup_containerd ;;
       control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
-      *) log "unknown step '$w' (use all, python, helm, registry, containerd or control-plane)"; exit 2 ;;
+      *) log "unknown step '$w' (use all, python, helm, helm3, helm4, registry, containerd or control-plane)"; exit 2 ;;
     esac
   done
   log "binaries are in $BIN"

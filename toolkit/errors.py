@@ -19,7 +19,9 @@
     │   │   └── TransportFailure          no HTTP answer at all (connection, TLS, DNS); may be retried
     │   ├── ClusterError                  the Kubernetes API failed or is unreachable
     │   │   ├── ObjectConflict            an object changed since we read it (HTTP 409) or exists
-    │   │   └── LockHeld                  another apply holds the Cluster's Lease
+    │   │   ├── LockHeld                  another apply holds the Cluster's Lease
+    │   │   ├── LeaseLost                 our Lease was deleted or taken while we worked: we stopped
+    │   │   └── InventoryCorrupt          the Cluster's inventory Secret is unreadable or another's
     │   ├── PublishFailed                 some charts were not published (each one was reported)
     │   ├── ApplyFailed                   some releases failed or were skipped (each one was reported)
     │   └── ApplyCancelled                the user declined the plan; nothing changed
@@ -57,7 +59,9 @@ __all__ = [
     "ConflictError",
     "HelmError",
     "InputError",
+    "InventoryCorrupt",
     "Interrupted",
+    "LeaseLost",
     "LockHeld",
     "ObjectConflict",
     "OperationalError",
@@ -229,6 +233,14 @@ class ObjectConflict(ClusterError):
 
 class LockHeld(ClusterError):
     """Another apply holds this Cluster's Lease."""
+
+
+class LeaseLost(ClusterError):
+    """The Cluster's Lease was deleted, taken over or could not be renewed while we held it."""
+
+
+class InventoryCorrupt(ClusterError):
+    """The Cluster's inventory Secret cannot be read, or belongs to another Cluster or tool."""
 
 
 class PublishFailed(OperationalError):

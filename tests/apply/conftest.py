@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.cluster_fixtures import HelmEnv
-from toolkit.cli import cli
 from toolkit.adapters.helm import Helm, ReleaseInfo
 from toolkit.adapters.kube.inventory import inventory_name
+from toolkit.cli import cli
 
 PROJECT = Path(__file__).parent.parent / "fixtures" / "apply" / "project"
 

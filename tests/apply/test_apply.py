@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.apply.conftest import ApplyProject, outcomes, values_block
+from toolkit.adapters.kube.client import ClusterAccess, connect
+from toolkit.adapters.kube.lock import ApplyLock
 from toolkit.cli import cli
 from toolkit.errors import EXIT_OPERATIONAL
-from toolkit.adapters.kube.client import connect
-from toolkit.adapters.kube.lock import ApplyLock
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm]
 
@@ -108,7 +108,7 @@ def test_failed_upgrade_is_rolled_back(project: ApplyProject) -> None:
 
 
 def test_a_second_apply_is_refused_while_the_lease_is_held(project: ApplyProject) -> None:
-    with connect(project.env.kubeconfig, None) as kube:
+    with connect(ClusterAccess(kubeconfig=str(project.env.kubeconfig))) as kube:
         holder = ApplyLock(kube, project.cluster)
         holder.acquire()
         try:

@@ -42,9 +42,12 @@ class World:
         self.cluster_file.write_text(text.replace(old, new, 1))
 
     def apply(self, *, prune: bool = False, allow_critical_removal: bool = False, concurrency: int = 4,
-              confirm: Callable[[object], bool] = lambda plan: True) -> ApplyResult:
+              confirm: Callable[[object], bool] = lambda plan: True, take_over: frozenset[str] = frozenset(),
+              rebuild_inventory: bool = False) -> ApplyResult:
+        options = ApplyOptions(concurrency=concurrency, prune=prune, wait=False, take_over=take_over,
+                               rebuild_inventory=rebuild_inventory)
         return run_apply(self.cluster_file, session=fake_session(self.helm, self.kube), root=self.root,
-                         cache=self.cache, options=ApplyOptions(concurrency=concurrency, prune=prune, wait=False),
+                         cache=self.cache, options=options,
                          allow_critical_removal=allow_critical_removal, confirm=confirm,
                          progress=self.progress.append)
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from tests.support.cluster_fixtures import HelmEnv
 from tests.support.control_plane import ControlPlane
-from toolkit.cli import cli
 from toolkit.adapters.helm import Helm
+from toolkit.cli import cli
 
 pytestmark = [pytest.mark.cluster, pytest.mark.helm, pytest.mark.registry, pytest.mark.realism]
 

@@ -10,9 +10,9 @@ import pytest
 
 from toolkit.actions import apps
 from toolkit.core.cluster_edit import AppEntry
-from toolkit.errors import InputError, UsageError, YamlError
 from toolkit.core.findings import Finding, Severity
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import InputError, UsageError, YamlError
 
 from .edits import COMPACT, WIDE, changes, entry_range
 

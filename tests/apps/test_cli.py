@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import cli
-from toolkit.errors import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE
 
 from .edits import FIXTURES
 

@@ -6,8 +6,8 @@ import pytest
 
 from toolkit.core import cluster_edit
 from toolkit.core.cluster_edit import AppEntry, Indentation
-from toolkit.errors import ClusterSpecError, InputError
 from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.errors import ClusterSpecError, InputError
 
 from .edits import APPS, BOTH, COMPACT, WIDE, changes, entry_range, touched_old_lines
 

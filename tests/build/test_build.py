@@ -92,10 +92,10 @@ def test_cli_json_output(tmp_path: Path) -> None:
 
 @pytest.mark.helm
 def test_helm_reads_the_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.support.registry_fixtures import require_binary
+    from tests.support.registry_fixtures import require_helm
     from toolkit.adapters.helm import Helm
 
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     for home in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
         monkeypatch.setenv(home, str(tmp_path / home.lower()))
     (built,) = build([DEMO], out=tmp_path / "out", epoch=1).charts

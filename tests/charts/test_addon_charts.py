@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.support.process import binary
+from tests.support.registry_fixtures import require_helm
 
 pytestmark = pytest.mark.helm
 
@@ -26,7 +26,6 @@ ADDON_NAMES = [
     "volume-decorator", "csi-operator", "nvidia-device-plugin", "gpu-manager", "prometheus",
 ]
 WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet"}
-HELM = binary("helm")
 
 
 def _cases() -> list[Any]:
@@ -43,8 +42,7 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 def helm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    if HELM is None:
-        pytest.skip("helm is not built yet (scripts/setup.sh)")
+    require_helm()
     home = tmp_path_factory.mktemp("helm-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
     env.update(HELM_CACHE_HOME=str(home / "cache"), HELM_CONFIG_HOME=str(home / "config"),
@@ -53,8 +51,7 @@ def helm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _helm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    assert HELM is not None
-    return subprocess.run([str(HELM), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([str(require_helm()), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _values_args(chart: str, variant: str | None) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.process import binary
-from tests.support.registry_fixtures import require_binary
+from tests.support.registry_fixtures import require_helm
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "platform" / "containerd-config"
 
@@ -30,7 +30,7 @@ def _run(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _render(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     result = _run([str(helm), "template", "nodes", str(CHART), "--namespace", "kube-system", *args], tmp_path)
     assert result.returncode == 0, result.stderr
     return [doc for doc in YAML(typ="safe").load_all(result.stdout) if doc]

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from tests.support.registry_fixtures import require_binary
+from tests.support.registry_fixtures import require_helm
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "charts" / "platform"
@@ -29,7 +29,7 @@ REQUIRED_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.
 @pytest.fixture(scope="module")
 def helm(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Run the real helm with throw-away cache/config/data homes; returns a runner."""
-    executable = require_binary("helm", "helm")
+    executable = require_helm()
     home = tmp_path_factory.mktemp("helm-home")
     env = {
         "HELM_CACHE_HOME": str(home / "cache"),

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.publish.conftest import chart_files, cli_env, cli_registry_args, make_charts, write_chart
+from tests.publish.conftest import (
+    chart_files,
+    cli_env,
+    cli_registry_args,
+    make_charts,
+    write_chart,
+)
 from tests.support.registry import RegistryServer
 from toolkit.cli import cli
 from toolkit.errors import (
@@ -102,7 +108,7 @@ def test_4_conflict_a_published_version_with_other_content(registry: RegistrySer
     ["plan", EXAMPLE, "--no-such-flag"],
     ["no-such-verb"],
     ["plan"],
-    ["plan", EXAMPLE, "--context", "x"],
+    ["plan", EXAMPLE, "--context", "x", "--state", "state.json"],
 ])
 def test_64_usage(args: list[str]) -> None:
     result = tke(*args, process=args == ["no-such-verb"])

@@ -12,7 +12,12 @@ from pyhelm3 import Client
 from pyhelm3.errors import Error as HelmError
 
 from tests.support.cluster_fixtures import HelmEnv
-from tests.support.control_plane import FAKE_NODE, KUBE_VERSION, ControlPlane, eventually
+from tests.support.control_plane import (
+    FAKE_NODE,
+    KUBE_VERSION,
+    ControlPlane,
+    eventually,
+)
 
 DEMO_CHART = {
     "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\nappVersion: '1.0'\n",

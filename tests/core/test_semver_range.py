@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import json
 import http.server
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -13,9 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import semver
 
-from tests.support.registry_fixtures import require_binary
+from tests.support.registry_fixtures import require_helm
+from toolkit.core.semver_range import (
+    VersionRange,
+    best_match,
+    is_exact,
+    parse_range,
+    parse_version,
+)
 from toolkit.errors import InputError
-from toolkit.core.semver_range import VersionRange, best_match, is_exact, parse_range, parse_version
 
 # The versions of the oracle's chart repository (no two with the same precedence: helm's order
 # between, say, 1.0.0+a and 1.0.0+b is not defined).
@@ -230,7 +236,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def helm_pulls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str | None, str]]]:
     """What `helm pull` does with each range of PICKS and INVALID: the version it picked (None when it
     failed) and its stderr."""
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     root = tmp_path_factory.mktemp("semver-oracle")
     env = {"HELM_CACHE_HOME": str(root / "cache"), "HELM_CONFIG_HOME": str(root / "config"),
            "HELM_DATA_HOME": str(root / "data")}
@@ -299,7 +305,7 @@ VALIDITY = [p[0] for p in PICKS if p[0]] + INVALID  # helm's dependency resolver
 def helm_rejects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bool]:
     """Whether helm's dependency resolver calls each range of VALIDITY malformed: `helm dependency
     update` of a chart that needs a `file://` sibling chart at that range (no network involved)."""
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     root = tmp_path_factory.mktemp("semver-validity")
     env = {"HELM_CACHE_HOME": str(root / "cache"), "HELM_CONFIG_HOME": str(root / "config"),
            "HELM_DATA_HOME": str(root / "data")}

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.registry_fixtures import require_binary
-from toolkit.errors import InputError
+from tests.support.registry_fixtures import require_helm
+from toolkit.adapters.helm import detect_version
 from toolkit.core.setvalues import MAX_LIST_INDEX, parse_set, parse_set_string
+from toolkit.errors import InputError
 
 NULLS_TO_INDEX_MAX = [None] * MAX_LIST_INDEX + [1]
 DEEP_30 = ".".join(["k"] * 31) + "=1"  # 30 dots: the deepest key helm accepts
@@ -177,6 +178,36 @@ def test_parse_set_string_keeps_every_value_a_string() -> None:
 def test_parse_set_wants_a_sequence_not_one_string() -> None:
     with pytest.raises(TypeError):
         parse_set("a=1")
+    with pytest.raises(ValueError, match="3 or 4"):
+        parse_set(["a=1"], helm_major=2)
+
+
+# Helm 4 ends the parse where helm 3 fails: at a list index cut off by the end of the text (helm 4
+# wraps the end-of-text error with %w and its parser reads that as a normal end). Checked against 4.3.2.
+HELM_4_CASES: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("a[",), {}),
+    (("a[1",), {}),
+    (("a[x",), {}),
+    (("b.a[1",), {}),
+    (("a[0][",), {"a": []}),
+    (("a[0].b[",), {"a": []}),
+    (("a[0]=1,a[1",), {"a": [1]}),
+    (("x=1,a[",), {"x": 1}),
+    (("a[", "b=2"), {"b": 2}),
+]
+
+
+@pytest.mark.parametrize(("expressions", "expected"), HELM_4_CASES, ids=[" ; ".join(c[0]) for c in HELM_4_CASES])
+def test_helm_4_drops_an_unfinished_index_that_helm_3_rejects(expressions: tuple[str, ...],
+                                                              expected: dict[str, Any]) -> None:
+    assert _canonical(parse_set(expressions, helm_major=4)) == _canonical(expected)
+    with pytest.raises(InputError, match="no closing ']'"):
+        parse_set(expressions, helm_major=3)
+
+
+@pytest.mark.parametrize(("expressions", "expected"), CASES, ids=[" ; ".join(c[0])[:60] for c in CASES])
+def test_helm_4_reads_everything_else_like_helm_3(expressions: tuple[str, ...], expected: dict[str, Any]) -> None:
+    assert _canonical(parse_set(expressions, helm_major=4)) == _canonical(expected)
 
 
 def _canonical(values: Any) -> str:
@@ -186,7 +217,8 @@ def _canonical(values: Any) -> str:
 
 # --- oracle: the real helm renders `.Values` for each expression list ------------------------------
 
-ORACLE: list[tuple[str, ...]] = [*(c[0] for c in CASES), *(c[0] for c in ERRORS), ("a[0]=1", "a[0][0]=2")]
+ORACLE: list[tuple[str, ...]] = [*(c[0] for c in CASES), *(c[0] for c in ERRORS), ("a[0]=1", "a[0][0]=2"),
+                                 *(c[0] for c in HELM_4_CASES if c[0] not in [e[0] for e in ERRORS])]
 
 
 def _render_all(helm: Path, chart: Path, env: dict[str, str]) -> dict[tuple[str, ...], subprocess.CompletedProcess[str]]:
@@ -203,7 +235,7 @@ def _render_all(helm: Path, chart: Path, env: dict[str, str]) -> dict[tuple[str,
 @pytest.fixture(scope="module")
 def helm_renders(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], subprocess.CompletedProcess[str]]:
     """`helm template` of a chart that prints its `.Values` as base64 JSON, once per ORACLE entry."""
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     root = tmp_path_factory.mktemp("setvalues-oracle")
     chart = root / "show"
     (chart / "templates").mkdir(parents=True)
@@ -214,14 +246,21 @@ def helm_renders(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ..
     return _render_all(helm, chart, env)
 
 
+@pytest.fixture(scope="module")
+def oracle_major() -> int:
+    """The major version of the helm under test: our parser is asked to read `--set` as that helm does."""
+    return detect_version(str(require_helm())).major
+
+
 @pytest.mark.helm
 @pytest.mark.parametrize("expressions", ORACLE, ids=[" ; ".join(e)[:60] for e in ORACLE])
 def test_parse_set_agrees_with_helm(
     expressions: tuple[str, ...], helm_renders: dict[tuple[str, ...], subprocess.CompletedProcess[str]],
+    oracle_major: int,
 ) -> None:
     done = helm_renders[expressions]
     try:
-        ours: dict[str, Any] | None = parse_set(expressions)
+        ours: dict[str, Any] | None = parse_set(expressions, helm_major=oracle_major)
     except InputError:
         ours = None
     if done.returncode != 0:

@@ -74,10 +74,10 @@ def test_cli_exits_3_without_traceback(tmp_path: Path, scenario: str) -> None:
 
 @pytest.mark.helm
 def test_helm_lint_catches_what_our_rules_cannot(tmp_path: Path) -> None:
-    from tests.support.registry_fixtures import require_binary
+    from tests.support.registry_fixtures import require_helm
     from toolkit.adapters.helm import Helm
 
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     root = project(tmp_path, "good")
     template = root / "charts/addons/demo/templates/cm.yaml"
     template.write_text(template.read_text() + "  broken: {{ .Values.replicas | nosuchfunction }}\n")
@@ -87,10 +87,10 @@ def test_helm_lint_catches_what_our_rules_cannot(tmp_path: Path) -> None:
 
 @pytest.mark.helm
 def test_good_project_passes_helm_lint_and_template(tmp_path: Path) -> None:
-    from tests.support.registry_fixtures import require_binary
+    from tests.support.registry_fixtures import require_helm
     from toolkit.adapters.helm import Helm
 
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     root = project(tmp_path, "good")
     result = lint(find_chart_dirs(root / "charts"), root=root, catalog_file=None, helm=Helm(str(helm)))
     assert result.ok, result.findings

@@ -81,9 +81,11 @@ def test_invalid_cluster_prints_findings_and_exits_3() -> None:
     assert "hint: did you mean `enableCilium`?" in err
 
 
-def test_context_needs_a_kubeconfig() -> None:
-    code, _, err = run("plan", EXAMPLE, "--context", "prod")
-    assert code == EXIT_USAGE and "--context needs --kubeconfig" in err
+def test_context_alone_without_any_kubeconfig_says_where_it_looked(tmp_path: Path) -> None:
+    """--context alone reads KUBECONFIG or ~/.kube/config, as kubectl does; with neither, a clear usage error."""
+    result = CliRunner().invoke(cli, ["plan", EXAMPLE, "--context", "prod"],
+                                env={"KUBECONFIG": None, "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": None})
+    assert result.exit_code == EXIT_USAGE and "no cluster to talk to" in result.stderr
 
 
 def test_missing_file() -> None:

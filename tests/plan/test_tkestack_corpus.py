@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from tests.support.fakes import FakeHelm, FakeKube, fake_session
 from toolkit.actions.apply import ApplyOptions, run_apply
 from toolkit.adapters.project import load_catalog, load_schema
+from toolkit.cli import cli
 from toolkit.core.cluster import parse_cluster
 from toolkit.core.features import derive_values
 from toolkit.core.tkestack_defaults import apply_tkestack_defaults
-from toolkit.cli import cli
 from toolkit.errors import EXIT_INPUT, EXIT_OK, InputError
 
 ROOT = Path(__file__).resolve().parents[2]

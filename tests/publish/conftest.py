@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.registry import RegistryServer
-from tests.support.registry_fixtures import require_binary
+from tests.support.registry_fixtures import require_helm
 from toolkit.actions.build import BuiltChart, build_charts
 from toolkit.adapters.registry.client import RegistryClient
 from toolkit.adapters.registry.retry import RetryPolicy
@@ -128,7 +128,7 @@ class Helm:
 
 @pytest.fixture
 def helm(tmp_path: Path) -> Helm:
-    return Helm(require_binary("helm", "helm"), tmp_path / "helm-home")
+    return Helm(require_helm(), tmp_path / "helm-home")
 
 
 @pytest.fixture

@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.publish.conftest import EPOCH, Helm, chart_files, cli_env, cli_registry_args, make_charts, write_chart
+from tests.publish.conftest import (
+    EPOCH,
+    Helm,
+    chart_files,
+    cli_env,
+    cli_registry_args,
+    make_charts,
+    write_chart,
+)
 from tests.support.registry import RegistryServer
+from toolkit.adapters.settings import load_settings
 from toolkit.cli import cli
 from toolkit.errors import EXIT_CONFLICT, EXIT_USAGE
-from toolkit.adapters.settings import load_settings
 
 pytestmark = [pytest.mark.registry]
 

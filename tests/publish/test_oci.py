@@ -12,7 +12,6 @@ import pytest
 
 from tests.publish.conftest import EPOCH, chart_files
 from toolkit.core.archive import build_chart_archive, sha256_digest
-from toolkit.errors import InputError, RegistryError, UsageError
 from toolkit.core.archive_reader import read_chart_archive
 from toolkit.core.credentials import Credentials, credentials_from_auth_config
 from toolkit.core.gojson import helm_config
@@ -23,7 +22,13 @@ from toolkit.core.oci_artifact import (
     parse_chart_manifest,
     rfc3339,
 )
-from toolkit.core.oci_reference import OciChartRef, OciReference, parse_chart_ref, parse_oci_reference
+from toolkit.core.oci_reference import (
+    OciChartRef,
+    OciReference,
+    parse_chart_ref,
+    parse_oci_reference,
+)
+from toolkit.errors import InputError, RegistryError, UsageError
 
 TRICKY_CHART_YAML = """\
 apiVersion: v2

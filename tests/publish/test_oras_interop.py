@@ -11,9 +11,9 @@ import pytest
 from tests.publish.conftest import build, make_charts
 from tests.support.registry import RegistryServer
 from toolkit.actions.publish import publish
+from toolkit.adapters.registry.client import open_registry
 from toolkit.core.credentials import Credentials
 from toolkit.core.oci_reference import parse_oci_reference
-from toolkit.adapters.registry.client import open_registry
 
 pytestmark = pytest.mark.registry
 

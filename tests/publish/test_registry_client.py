@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from toolkit.errors import AuthenticationError, RegistryError
 from toolkit.adapters.registry.client import RegistryClient
 from toolkit.adapters.registry.retry import RetryPolicy
 from toolkit.adapters.registry.transport import HttpResponse, TransportFailure
 from toolkit.core.credentials import Credentials
+from toolkit.errors import AuthenticationError, RegistryError
 
 DIGEST = "sha256:" + "b" * 64
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.control_plane import ControlPlane, missing_binaries
-from tests.support.registry_fixtures import require_binary
+from tests.support.registry_fixtures import require_helm
 
 __all__ = ["HelmEnv", "control_plane", "helm_env", "realistic_control_plane"]
 
@@ -81,7 +81,7 @@ def helm_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
     Points at `realistic_control_plane` when the test also asks for it, else at `control_plane`.
     """
-    helm = require_binary("helm", "helm")
+    helm = require_helm()
     plane_fixture = "realistic_control_plane" if "realistic_control_plane" in request.fixturenames else "control_plane"
     plane: ControlPlane = request.getfixturevalue(plane_fixture)
     root = tmp_path / "helm-home"

@@ -85,8 +85,9 @@ class ControlPlane:
     """
 
     def __init__(self, folder: Path, *, realism: bool = False, ttl: float | None = None,
-                 startup_timeout: float = 60.0) -> None:
+                 startup_timeout: float = 60.0, keep_data: bool = False) -> None:
         self.folder = folder
+        self.keep_data = keep_data  # reuse the etcd data an earlier run left in folder/etcd
         self.realism = realism
         self.ttl = ttl
         self.startup_timeout = startup_timeout
@@ -183,7 +184,8 @@ class ControlPlane:
         self.ports.update(etcd=client, etcd_peer=peer)
         client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
         data = self.folder / "etcd"
-        shutil.rmtree(data, ignore_errors=True)
+        if not self.keep_data:
+            shutil.rmtree(data, ignore_errors=True)
         etcd = self._spawn("etcd", [
             str(binary("etcd")), "--name=default", f"--data-dir={data}",
             f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",

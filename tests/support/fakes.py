@@ -18,10 +18,17 @@ from toolkit.actions.session import ClusterSession
 from toolkit.adapters.helm import HelmRun, ReleaseInfo
 from toolkit.adapters.kube.inventory import Inventory
 from toolkit.adapters.kube.lock import ApplyLock
+from toolkit.core.chart import split_chart_label
+from toolkit.core.helm_release import (
+    HOLDER_LABEL,
+    OWNER_LABEL,
+    DeployedRelease,
+    ReleaseObject,
+)
 from toolkit.core.yamldoc import fast_load_plain
 from toolkit.errors import HelmError, ObjectConflict
 
-__all__ = ["FakeHelm", "FakeKube", "FakeRevision", "fake_session"]
+__all__ = ["FakeHelm", "FakeKube", "FakeRecords", "FakeRevision", "fake_session"]
 
 
 @dataclass
@@ -32,6 +39,9 @@ class FakeRevision:
     status: str
     chart: str  # helm's NAME-VERSION label
     values: dict[str, Any]
+    labels: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    when: str = "2026-12-01T00:00:00Z"
 
 
 def _chart_label(archive: Path) -> str:
@@ -57,6 +67,7 @@ class FakeHelm:
     fail: set[str] = field(default_factory=set)
     fail_cleanup: set[str] = field(default_factory=set)
     delay: float = 0.0
+    create_namespace: dict[str, bool] = field(default_factory=dict)
     running: int = 0
     most_running: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,10 +81,12 @@ class FakeHelm:
         return [c for c in self.calls if not wanted or c[0] in wanted]
 
     def install_as(self, namespace: str, name: str, chart: str, values: dict[str, Any] | None = None,
-                   status: str = "deployed") -> None:
+                   status: str = "deployed", labels: dict[str, str] | None = None, description: str = "",
+                   when: str = "2026-12-01T00:00:00Z") -> None:
         """Put a release in place as if someone (or an earlier run) had installed it."""
         history = self.releases.setdefault((namespace, name), [])
-        history.append(FakeRevision(len(history) + 1, status, chart, dict(values or {})))
+        history.append(FakeRevision(len(history) + 1, status, chart, dict(values or {}), dict(labels or {}),
+                                    description, when))
 
     def lint(self, chart: Path, values_files: Sequence[Path] = ()) -> HelmRun:
         return HelmRun(True, "")
@@ -82,8 +95,10 @@ class FakeHelm:
         return []
 
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,
-                        wait: bool, timeout: str, atomic: bool = False, description: str = "") -> dict[str, Any]:
+                        wait: bool, timeout: str, atomic: bool = False, description: str = "",
+                        labels: dict[str, str] | None = None, create_namespace: bool = True) -> dict[str, Any]:
         self._record("upgrade_install", namespace, release)
+        self.create_namespace[namespace] = create_namespace
         with self._lock:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
@@ -98,7 +113,7 @@ class FakeHelm:
                         old.status = "superseded"
                 failed = release in self.fail
                 history.append(FakeRevision(len(history) + 1, "failed" if failed else "deployed", label,
-                                            copy.deepcopy(values)))
+                                            copy.deepcopy(values), dict(labels or {}), description))
             if failed:
                 self.fail.discard(release)
                 raise HelmError(f"helm upgrade --install of {namespace}/{release} failed: boom", stderr="boom")
@@ -124,7 +139,8 @@ class FakeHelm:
             for old in history:
                 if old.status in ("deployed", "pending-upgrade", "pending-install", "failed"):
                     old.status = "superseded" if old.status == "deployed" else old.status
-            history.append(FakeRevision(len(history) + 1, "deployed", target.chart, copy.deepcopy(target.values)))
+            history.append(FakeRevision(len(history) + 1, "deployed", target.chart, copy.deepcopy(target.values),
+                                        dict(target.labels), f"Rollback to {target.revision}"))
 
     def list_releases(self) -> list[ReleaseInfo]:
         self.calls.append(("list", "*"))
@@ -181,9 +197,38 @@ class FakeKube:
         return [r for r in self.requests if r[0] != "GET" and any(f"/{k}" in r[1] for k in kinds)]
 
 
-def fake_session(helm: FakeHelm, kube: FakeKube) -> ClusterSession:
+@dataclass
+class FakeRecords:
+    """helm's release records as the fake helm keeps them; `gone` names objects deleted by hand."""
+
+    helm: FakeHelm
+    gone: dict[tuple[str, str], list[ReleaseObject]] = field(default_factory=dict)
+    namespaces: set[str] | None = None  # None: every namespace exists
+
+    def deployed(self, namespaces: Iterable[str]) -> dict[tuple[str, str], DeployedRelease]:
+        wanted = set(namespaces)
+        out = {}
+        for (ns, name), history in self.helm.releases.items():
+            if ns in wanted and history:
+                top = history[-1]
+                chart, version = split_chart_label(top.chart)
+                out[(ns, name)] = DeployedRelease(name, ns, top.revision, top.status, chart, version,
+                                                  copy.deepcopy(top.values), "", top.labels.get(OWNER_LABEL),
+                                                  top.description, f"sh.helm.release.v1.{name}.v{top.revision}",
+                                                  top.when, top.labels.get(HOLDER_LABEL))
+        return out
+
+    def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        return list(self.gone.get((release.namespace, release.name), []))
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        return True if self.namespaces is None else namespace in self.namespaces
+
+
+def fake_session(helm: FakeHelm, kube: FakeKube, records: FakeRecords | None = None) -> ClusterSession:
     """A ClusterSession whose helm is the fake and whose inventory and Lease are the real classes on
     the fake API."""
     return ClusterSession(helm=helm, server="https://fake.invalid", server_version="v1.30.2",
                           inventory_for=lambda cluster: Inventory(kube, cluster),  # type: ignore[arg-type]
-                          lock_for=lambda cluster: ApplyLock(kube, cluster))  # type: ignore[arg-type]
+                          lock_for=lambda cluster: ApplyLock(kube, cluster),  # type: ignore[arg-type]
+                          records=records if records is not None else FakeRecords(helm))

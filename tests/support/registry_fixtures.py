@@ -11,7 +11,11 @@ import pytest
 from tests.support.process import binary
 from tests.support.registry import RegistryServer, start_registry
 
-__all__ = ["fresh_registry", "registry", "require_binary"]
+__all__ = ["HELM_UNDER_TEST_ENV", "fresh_registry", "registry", "require_binary", "require_helm"]
+
+HELM_UNDER_TEST_ENV = "TKE_CATALOG_TEST_HELM"
+"""Which helm the helm-facing tests run: a binary name in the cache or on PATH (`helm` = v3, the
+default; `helm4`), or a path. `.ci/run` runs the helm-marked tests once more with `helm4`."""
 
 
 def require_binary(name: str, setup_step: str) -> Path:
@@ -23,6 +27,20 @@ def require_binary(name: str, setup_step: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def require_helm() -> Path:
+    """The helm under test (see HELM_UNDER_TEST_ENV); skip when absent, fail in CI."""
+    wanted = os.environ.get(HELM_UNDER_TEST_ENV) or "helm"
+    if os.sep in wanted:
+        path = Path(wanted)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        message = f"{HELM_UNDER_TEST_ENV}={wanted} is not an executable file"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return require_binary(wanted, "helm4" if wanted == "helm4" else "helm")
 
 
 @pytest.fixture(scope="session", params=["plain", "basic", "tls"])

@@ -9,29 +9,39 @@ The inventory is updated after every release, so an interrupted apply resumes wh
 
 from __future__ import annotations
 
+import datetime
 import enum
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit.actions.apply_release import NotRecorded, ReleaseWork, recover_pending
 from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
-from toolkit.actions.session import ClusterSession, InventoryStore, installed_state
-from toolkit.adapters.files import read_tree, write_atomic
-from toolkit.adapters.helm import HelmLike, ReleaseInfo
-from toolkit.core.archive import build_chart_archive
-from toolkit.core.chart import parse_chart
+from toolkit.actions.session import (
+    ClusterLock,
+    ClusterSession,
+    InventoryStore,
+    ReleaseRecords,
+    read_state,
+)
+from toolkit.adapters.helm import HelmLike
 from toolkit.core.model import (
     Action,
     ChartSource,
     InstalledState,
-    PlannedRelease,
     ReleasePlan,
 )
 from toolkit.core.saved_plan import check_saved_plan
-from toolkit.errors import ApplyCancelled, HelmError, InputError, OperationalError
+from toolkit.errors import (
+    ApplyCancelled,
+    ConflictError,
+    InputError,
+    InventoryCorrupt,
+    LeaseLost,
+)
 
 __all__ = [
     "ApplyOptions",
@@ -54,6 +64,9 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
     UNINSTALLED = "uninstalled"
     KEPT = "kept"  # an uninstall that was not allowed (no --prune)
+    RECORDED = "recorded"  # unchanged and ours by its mark, now back in a lost inventory
+    NOT_RECORDED = "installed, not recorded"  # helm succeeded, the inventory write did not
+    REFUSED = "refused"  # a release of this name tke-catalog does not own: left untouched
     FAILED = "failed"
     SKIPPED = "skipped"
 
@@ -67,6 +80,9 @@ class ApplyOptions:
     wait: bool = True
     timeout: str = "300s"
     lock_timeout: float = 0.0
+    take_over: frozenset[str] = frozenset()  # releases the user consents to take over (--take-over)
+    check_objects: bool = True  # look for objects of our releases deleted outside tke-catalog
+    rebuild_inventory: bool = False  # replace an unreadable inventory with one rebuilt from our marks
 
 
 @dataclass(frozen=True)
@@ -94,118 +110,37 @@ class ApplyResult:
     releases: tuple[ReleaseResult, ...]
     recovered: tuple[str, ...] = ()
     plan: ReleasePlan | None = field(default=None, repr=False)
+    helm: dict[str, str] | None = None  # {"path", "version"} of the helm that ran
+    lease_lost: str | None = None  # why apply stopped early: the Lease was deleted or taken
 
     @property
     def ok(self) -> bool:
-        return not any(r.outcome in (Outcome.FAILED, Outcome.SKIPPED) for r in self.releases)
+        return self.lease_lost is None and not any(
+            r.outcome in (Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED, Outcome.REFUSED)
+            for r in self.releases)
+
+    @property
+    def refused_only(self) -> bool:
+        """True when the only problems are releases we refused to take over (exit 4, not 1)."""
+        bad = [r for r in self.releases if r.outcome in (Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED,
+                                                          Outcome.REFUSED)]
+        return self.lease_lost is None and bool(bad) and all(
+            r.outcome is Outcome.REFUSED or r.outcome is Outcome.SKIPPED and r.because in self._refused for r in bad)
+
+    @property
+    def _refused(self) -> set[str]:
+        return {r.name for r in self.releases if r.outcome is Outcome.REFUSED}
 
     def as_dict(self) -> dict[str, Any]:
         counts = {o.value: sum(1 for r in self.releases if r.outcome is o) for o in Outcome}
-        return {"cluster": self.cluster, "ok": self.ok, "summary": counts, "recovered": list(self.recovered),
-                "releases": [r.as_dict() for r in self.releases]}
-
-
-def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str,
-                    progress: Callable[[str], None]) -> list[str]:
-    """Release stuck `pending-*` by an interrupted run: roll back an upgrade, remove a first install."""
-    recovered = []
-    for info in releases:
-        stuck = info.status in _PENDING or (info.status == "failed" and info.revision == 1)
-        if not stuck:
-            continue
-        if info.revision <= 1:
-            progress(f"{info.namespace}/{info.name}: {info.status} at revision 1, removing it before a clean install")
-            helm.uninstall(info.name, info.namespace, timeout=timeout)
-        else:
-            progress(f"{info.namespace}/{info.name}: {info.status} at revision {info.revision}, rolling back")
-            helm.rollback(info.name, info.namespace, None, timeout=timeout)
-        recovered.append(f"{info.namespace}/{info.name}")
-    return recovered
-
-
-@dataclass
-class _Context:
-    helm: HelmLike
-    inventory: InventoryStore
-    root: Path
-    cache: Path
-    options: ApplyOptions
-    progress: Callable[[str], None]
-    cluster: str
-    planned: dict[str, PlannedRelease]
-
-
-def _archive_for(ctx: _Context, release: PlannedRelease) -> Path:
-    """The chart archive to install, never a mutable tag: the copy fetched from a registry and verified
-    by digest while planning, else one built from the chart folder; both cached by content digest."""
-    from toolkit.actions.registry_source import cached_archive_path
-
-    target = cached_archive_path(ctx.cache, release.chart, release.version, release.digest)
-    if target.is_file():
-        return target
-    folder = ctx.root / release.source if release.source and not release.source.startswith("oci://") else None
-    if folder is None or not (folder / "Chart.yaml").is_file():
-        raise InputError(f"release {release.name}: chart {release.chart} {release.version} is not on disk",
-                         hint="run from the project folder (or pass --root)")
-    if not target.is_file():
-        package = parse_chart(read_tree(folder), str(folder))
-        if package.content_digest != release.digest:
-            raise InputError(f"release {release.name}: chart folder {folder} changed since planning",
-                             hint="plan again")
-        write_atomic(target, build_chart_archive(package.name, package.files))
-    return target
-
-
-def _entry(release: PlannedRelease) -> dict[str, Any]:
-    return {"name": release.name, "namespace": release.namespace, "chart": release.chart,
-            "version": release.version, "digest": release.digest, "values": dict(release.values),
-            "status": "deployed", "app": release.app}
-
-
-def _install(ctx: _Context, release: PlannedRelease) -> Outcome:
-    chart = _archive_for(ctx, release)
-    ctx.progress(f"{release.name}: {release.action.value} {release.chart} {release.version}")
-    try:
-        ctx.helm.upgrade_install(release.name, chart, release.namespace, dict(release.values), wait=ctx.options.wait,
-                                 timeout=ctx.options.timeout, description=f"tke-catalog apply ({ctx.cluster})")
-    except HelmError as exc:
-        _undo(ctx, release)
-        raise OperationalError(exc.message, hint=exc.hint) from exc
-    ctx.inventory.record(_entry(release))
-    return Outcome.INSTALLED if release.action is Action.INSTALL else Outcome.UPGRADED
-
-
-def _undo(ctx: _Context, release: PlannedRelease) -> None:
-    """After a failed install or upgrade: remove a first install, roll an upgrade back."""
-    try:
-        if release.action is Action.INSTALL:
-            ctx.progress(f"{release.name}: install failed, removing it")
-            ctx.helm.uninstall(release.name, release.namespace, timeout=ctx.options.timeout)
-        else:
-            ctx.progress(f"{release.name}: upgrade failed, rolling back")
-            ctx.helm.rollback(release.name, release.namespace, None, timeout=ctx.options.timeout,
-                              wait=ctx.options.wait)
-    except HelmError as exc:
-        ctx.progress(f"{release.name}: clean-up after the failure failed too: {exc.message}")
-
-
-def _uninstall(ctx: _Context, release: PlannedRelease) -> Outcome:
-    if not ctx.options.prune:
-        ctx.progress(f"{release.name}: no longer wanted; kept (pass --prune to uninstall)")
-        return Outcome.KEPT
-    ctx.progress(f"{release.name}: uninstall")
-    ctx.helm.uninstall(release.name, release.namespace, timeout=ctx.options.timeout, wait=ctx.options.wait)
-    ctx.inventory.forget(release.namespace, release.name)
-    return Outcome.UNINSTALLED
-
-
-def _work(ctx: _Context, key: str) -> Outcome:
-    release = ctx.planned[key]
-    if release.action is Action.NOOP:
-        return Outcome.UNCHANGED
-    if release.action is Action.UNINSTALL:
-        return _uninstall(ctx, release)
-    return _install(ctx, release)
+        out: dict[str, Any] = {"cluster": self.cluster, "ok": self.ok}
+        if self.helm is not None:
+            out["helm"] = dict(self.helm)
+        out.update({"summary": counts, "recovered": list(self.recovered),
+                    "releases": [r.as_dict() for r in self.releases]})
+        if self.lease_lost:
+            out["leaseLost"] = self.lease_lost
+        return out
 
 
 def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
@@ -223,11 +158,17 @@ def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
 
 
 def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, root: Path, cache: Path,
-               options: ApplyOptions, progress: Callable[[str], None], recovered: tuple[str, ...] = ()) -> ApplyResult:
-    """Carry out `plan` (the caller holds the lock and has confirmed)."""
-    ctx = _Context(helm, inventory, root, cache, options, progress, plan.cluster, {r.name: r for r in plan.releases})
+               options: ApplyOptions, progress: Callable[[str], None], recovered: tuple[str, ...] = (),
+               lock: ClusterLock | None = None, records: ReleaseRecords | None = None,
+               recorded: frozenset[str] = frozenset(), busy: Mapping[str, str] | None = None) -> ApplyResult:
+    """Carry out `plan` (the caller holds the Lease and has confirmed). With `lock`, every write is
+    fenced: a lost Lease stops the run before the next write, and the result says so."""
+    ctx = ReleaseWork(helm, inventory, root, cache, options, progress, plan.cluster,
+                      {r.name: r for r in plan.releases}, lock=lock, records=records, recorded=recorded,
+                      busy=dict(busy or {}))
     started: dict[str, float] = {}
     results: dict[str, ReleaseResult] = {}
+    lost: list[str] = []
 
     def on_start(key: str) -> None:
         started[key] = time.monotonic()
@@ -238,7 +179,17 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
         if outcome.status is JobStatus.SUCCEEDED:
             assert outcome.result is not None
             result = ReleaseResult(release.name, release.namespace, release.action, outcome.result, seconds)
+        elif outcome.status is JobStatus.FAILED and isinstance(outcome.error, NotRecorded):
+            result = ReleaseResult(release.name, release.namespace, release.action, Outcome.NOT_RECORDED, seconds,
+                                   error=outcome.error.message)
+            progress(f"{release.name}: installed, NOT RECORDED: {result.error}")
+        elif outcome.status is JobStatus.FAILED and isinstance(outcome.error, ConflictError):
+            result = ReleaseResult(release.name, release.namespace, release.action, Outcome.REFUSED, seconds,
+                                   error=outcome.error.message)
+            progress(f"{release.name}: refused: {result.error}")
         elif outcome.status is JobStatus.FAILED:
+            if isinstance(outcome.error, LeaseLost) and not lost:
+                lost.append(outcome.error.message)
             result = ReleaseResult(release.name, release.namespace, release.action, Outcome.FAILED, seconds,
                                    error=str(getattr(outcome.error, "message", outcome.error)))
             progress(f"{release.name}: FAILED: {result.error}")
@@ -250,19 +201,32 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
         if result.outcome in (Outcome.INSTALLED, Outcome.UPGRADED, Outcome.UNINSTALLED):
             progress(f"{release.name}: {result.outcome.value} in {seconds:.1f}s")
 
-    run_graph(_dependency_graph(plan), lambda key: _work(ctx, key), concurrency=options.concurrency,
+    run_graph(_dependency_graph(plan), ctx.work, concurrency=options.concurrency,
               on_start=on_start, on_done=on_done)
     ordered = tuple(results[r.name] for r in plan.releases)
-    return ApplyResult(plan.cluster, ordered, recovered, plan)
-
+    return ApplyResult(plan.cluster, ordered, recovered, plan, lease_lost=lost[0] if lost else None)
 
 
 def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool,
-                  charts: ChartSource | None) -> ReleasePlan:
+                  charts: ChartSource | None, helm_major: int, take_over: frozenset[str]) -> ReleasePlan:
     from toolkit.actions.plan import run_plan
 
     return run_plan(cluster_file, catalog_root=root, state=state, charts=charts,
-                    allow_critical_removal=allow_critical_removal).plan
+                    allow_critical_removal=allow_critical_removal, helm_major=helm_major, take_over=take_over).plan
+
+
+def _inventory_document(inventory: InventoryStore, options: ApplyOptions,
+                        progress: Callable[[str], None]) -> dict[str, Any]:
+    """The inventory; with --rebuild-inventory an unreadable one is replaced by an empty one, which this
+    run fills again from the ownership marks on helm's release records."""
+    try:
+        return inventory.load()
+    except InventoryCorrupt as exc:
+        if not options.rebuild_inventory:
+            raise
+        progress(f"{exc.message}: rebuilding it from the ownership marks on helm's release records")
+        inventory.replace_all([])
+        return inventory.load()
 
 
 def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path, options: ApplyOptions,
@@ -296,29 +260,42 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
                          hint="write metadata.name (the name TKEStack gave the Cluster, e.g. cls-abcd1234)")
     name = parsed.cluster.name
     helm = session.helm
-    progress(f"cluster {name}: API server {session.server} ({session.server_version})")
+    helm_note = f", helm {session.helm_version} ({session.helm_path})" if session.helm_version else ""
+    progress(f"cluster {name}: API server {session.server} ({session.server_version}){helm_note}")
     lock = session.lock_for(name)
     lock.acquire(wait=options.lock_timeout)
     try:
         inventory = session.inventory_for(name)
-        releases = helm.list_releases()
-        state = installed_state(name, releases, inventory.load())
-        plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts)
-        ours = {(r.namespace, r.name) for r in plan.releases} | {
+        document_now = _inventory_document(inventory, options, progress)
+        where = {r.namespace for r in _plan_against(cluster_file, root, InstalledState(name), allow_critical_removal,
+                                                    charts, session.helm_major, options.take_over).releases}
+        state, releases, deployed = read_state(session, name, document_now, check_objects=options.check_objects,
+                                               namespaces=where)
+        plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts, session.helm_major,
+                             options.take_over)
+        ours = {(r.namespace, r.name) for r in plan.releases if r.action is not Action.CONFLICT} | {
             tuple(key.split("/", 1)) for key in state.inventory or ()}
+        busy: dict[str, str] = {}
         recovered = recover_pending(helm, [r for r in releases if (r.namespace, r.name) in ours],
-                                    timeout=options.timeout, progress=progress)
+                                    timeout=options.timeout, progress=progress, lock=lock, deployed=deployed,
+                                    now=datetime.datetime.now(datetime.timezone.utc), busy=busy)
         if recovered:
-            releases = helm.list_releases()
-            state = installed_state(name, releases, inventory.load())
-            plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts)
+            state, releases, deployed = read_state(session, name, inventory.load(), check_objects=options.check_objects,
+                                                   namespaces=where)
+            plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts, session.helm_major,
+                                 options.take_over)
         if document is not None:
             check_saved_plan(document, plan, state, cluster_text)
-        if not plan.has_changes:
+        recorded = frozenset(state.inventory or ())
+        missing_records = any(r.action is Action.NOOP and f"{r.namespace}/{r.name}" not in recorded
+                              for r in plan.releases)
+        if not plan.has_changes and not missing_records:
             progress("nothing to do: every release is up to date")
-        elif not confirm(plan):
+        elif plan.has_changes and not confirm(plan):
             raise ApplyCancelled("apply cancelled; nothing was changed")
-        return apply_plan(plan, helm=helm, inventory=inventory, root=root, cache=cache,
-                          options=options, progress=progress, recovered=tuple(recovered))
+        result = apply_plan(plan, helm=helm, inventory=inventory, root=root, cache=cache, options=options,
+                            progress=progress, recovered=tuple(recovered), lock=lock, records=session.records,
+                            recorded=recorded, busy=busy)
+        return replace(result, helm=session.helm_info()) if session.helm_version else result
     finally:
         lock.release()

@@ -66,11 +66,16 @@ def run_plan(
     charts: ChartSource | None = None,
     image_registry: str | None = None,
     state: InstalledState | None = None,
-    state_from: Callable[[str], InstalledState] | None = None,
+    state_from: Callable[[str, set[str]], InstalledState] | None = None,
+    helm_major: int | Callable[[], int] = 3,
+    take_over: frozenset[str] = frozenset(),
 ) -> PlanOutcome:
     """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError.
 
-    The installed state comes from `state`, a state file, or `state_from(cluster name)` (a live cluster).
+    The installed state comes from `state`, a state file, or `state_from(cluster name, the namespaces its
+    releases go to)` (a live cluster, read as apply reads it);
+    `values[]` (`--set` syntax) is read the way the helm of `helm_major` reads it (a callable is asked
+    after the installed state was read: a live session knows its helm).
     """
     from toolkit.adapters.chart_dirs import CatalogChartSource
 
@@ -83,14 +88,18 @@ def run_plan(
     if state_path is not None:
         state = load_state(state_path, root)
     elif state_from is not None:
-        state = state_from(parsed.cluster.name)
+        where = resolve_plan(parsed.cluster, catalog, charts if charts is not None else CatalogChartSource(root),
+                             allow_critical_removal=True, image_registry=image_registry, take_over=take_over,
+                             helm_major=3)
+        state = state_from(parsed.cluster.name, {r.namespace for r in where.releases})
     if state is not None and state.cluster and state.cluster != parsed.cluster.name:
         raise InputError(f"{state_path}: state of cluster `{state.cluster}`, not `{parsed.cluster.name}`",
                          hint="pass the state file of this Cluster")
     source_charts = charts if charts is not None else CatalogChartSource(root)
     try:
         plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
-                            allow_critical_removal=allow_critical_removal, image_registry=image_registry)
+                            allow_critical_removal=allow_critical_removal, image_registry=image_registry,
+                            helm_major=helm_major() if callable(helm_major) else helm_major, take_over=take_over)
     except PlanRejected as exc:
         raise plan_rejected([*parsed.findings, *exc.findings], source) from None
     return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)

@@ -23,7 +23,11 @@ from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.adapters.registry.client import ChartRegistry
 from toolkit.core.archive import content_digest
 from toolkit.core.archive_reader import MAX_CHART_BYTES, read_chart_archive
-from toolkit.core.oci_artifact import ChartArtifact, chart_artifact, parse_chart_manifest
+from toolkit.core.oci_artifact import (
+    ChartArtifact,
+    chart_artifact,
+    parse_chart_manifest,
+)
 from toolkit.core.oci_reference import OciReference
 from toolkit.errors import InputError, ToolkitError, VersionConflict
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.adapters.chart_dirs import ChainedChartSource
-from toolkit.errors import UsageError
-from toolkit.core.credentials import Credentials
-from toolkit.core.oci_reference import OciReference
 from toolkit.adapters.registry.client import RegistryClient
 from toolkit.adapters.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
+from toolkit.core.credentials import Credentials
+from toolkit.core.oci_reference import OciReference
+from toolkit.errors import UsageError
 
 __all__ = ["RegistryAccess"]
 
@@ -30,10 +30,12 @@ class RegistryAccess:
 
     def credentials(self, host: str) -> Credentials | None:
         """--username with a piped password, --username with the password variable, the username and
-        password variables, helm's registry config, docker's config.json; else None. Never printed."""
+        password variables, helm's registry config, docker's config.json (in each file, the credential
+        helper its `credHelpers` or `credsStore` names, else its `auths`); else None. Never printed."""
+        from toolkit.adapters.credential_helpers import ask_credential_helper
         from toolkit.adapters.files import read_bytes
-        from toolkit.core.credentials import credentials_from_auth_config
         from toolkit.adapters.settings import load_registry_environment
+        from toolkit.core.credentials import CredentialHelper, auth_config_lookup
 
         env = load_registry_environment()
         if self.password_reader is not None:
@@ -49,15 +51,17 @@ class RegistryAccess:
             return Credentials(env.username, env.password, f"${REGISTRY_USERNAME_ENV}/${REGISTRY_PASSWORD_ENV}")
         for path in env.auth_files:
             if path.is_file():
-                found = credentials_from_auth_config(read_bytes(path), host, str(path))
+                found = auth_config_lookup(read_bytes(path), host, str(path))
+                if isinstance(found, CredentialHelper):
+                    found = ask_credential_helper(found, search_path=env.helper_path)
                 if found is not None:
                     return found
         return None
 
     def connect(self, registry: str, *, jobs: int = 4) -> tuple[OciReference, RegistryClient]:
         """Parse `oci://HOST/PATH` and open a client for it."""
-        from toolkit.core.oci_reference import parse_oci_reference
         from toolkit.adapters.registry.client import open_registry
+        from toolkit.core.oci_reference import parse_oci_reference
 
         target = parse_oci_reference(registry)
         if self.plain_http and (self.ca_file or self.insecure_skip_tls_verify):

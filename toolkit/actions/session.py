@@ -7,12 +7,14 @@ apply's decisions run in milliseconds without any binary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
+from toolkit.adapters.kube.client import ClusterAccess
+from toolkit.core.helm_release import DeployedRelease, ReleaseObject, manifest_objects
 from toolkit.core.model import InstalledRelease, InstalledState
 
 __all__ = [
@@ -20,7 +22,9 @@ __all__ = [
     "ClusterSession",
     "InventoryStore",
     "installed_state",
+    "ReleaseRecords",
     "open_session",
+    "read_state",
     "read_installed_state",
 ]
 
@@ -40,9 +44,15 @@ class InventoryStore(Protocol):
         """Drop the entry for (namespace, name)."""
         ...
 
+    def replace_all(self, releases: list[dict[str, Any]]) -> None:
+        """Write an inventory holding exactly `releases` (the repair of an unreadable one)."""
+        ...
+
 
 class ClusterLock(Protocol):
-    """One Cluster's apply Lease (`toolkit.adapters.kube.lock`)."""
+    """One Cluster's apply Lease (`toolkit.adapters.kube.lock`); `identity` names this holder."""
+
+    identity: str
 
     def acquire(self, wait: float = 0.0) -> None:
         """Take the Lease, waiting up to `wait` seconds; raises LockHeld naming the holder."""
@@ -50,6 +60,26 @@ class ClusterLock(Protocol):
 
     def release(self) -> None:
         """Stop renewing and give the Lease back if it is still ours."""
+        ...
+
+    def ensure_held(self) -> None:
+        """Renew the Lease now; raises LeaseLost when it was deleted or taken (fencing before a write)."""
+        ...
+
+
+class ReleaseRecords(Protocol):
+    """helm's own records of what is deployed (`toolkit.adapters.kube.releases`), read in bulk."""
+
+    def deployed(self, namespaces: Iterable[str]) -> dict[tuple[str, str], DeployedRelease]:
+        """(namespace, name) → the newest revision of each helm release in `namespaces`."""
+        ...
+
+    def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        """The objects of the release the cluster no longer has."""
+        ...
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        """Whether the namespace exists; None when we may not look (a namespace-scoped user)."""
         ...
 
 
@@ -62,7 +92,20 @@ class ClusterSession:
     server_version: str
     inventory_for: Callable[[str], InventoryStore]
     lock_for: Callable[[str], ClusterLock]
+    records: ReleaseRecords | None = None
     close: Callable[[], None] = lambda: None
+    helm_path: str = ""
+    helm_version: str = ""
+
+    @property
+    def helm_major(self) -> int:
+        """The major version of the helm that runs (3 when unknown): it decides `--set` semantics."""
+        head = self.helm_version.removeprefix("v").split(".", 1)[0]
+        return int(head) if head.isdigit() else 3
+
+    def helm_info(self) -> dict[str, str]:
+        """The helm that runs, for apply's header and its JSON document."""
+        return {"path": self.helm_path, "version": self.helm_version}
 
     def __enter__(self) -> ClusterSession:
         return self
@@ -71,44 +114,94 @@ class ClusterSession:
         self.close()
 
 
-def open_session(kubeconfig: Path, context: str | None, helm_executable: str) -> ClusterSession:
-    """Connect to the kubeconfig's cluster (checking it answers) and the helm CLI pointed at it."""
+def open_session(access: ClusterAccess, helm_executable: str, helm_source: str = "") -> ClusterSession:
+    """Connect to the cluster `access` names (checking it answers) and the helm CLI pointed at the same
+    one: helm gets the same --kubeconfig and --kube-context, and reads KUBECONFIG itself.
+
+    Then the helm's version is read and checked (`helm_source` says where it came from, for a refusal)."""
     from toolkit.adapters.helm import Helm
     from toolkit.adapters.kube.client import connect
     from toolkit.adapters.kube.inventory import Inventory
     from toolkit.adapters.kube.lock import ApplyLock
+    from toolkit.adapters.kube.releases import ReleaseReader
 
-    kube = connect(kubeconfig, context)
+    kube = connect(access)
     try:
         version = kube.version()
+        helm = Helm(helm_executable, kubeconfig=Path(access.kubeconfig) if access.kubeconfig else None,
+                    context=access.context, source=helm_source)
     except BaseException:
         kube.close()
         raise
     return ClusterSession(
-        helm=Helm(helm_executable, kubeconfig=kubeconfig, context=context),
-        server=kube.endpoint.server,
+        helm=helm,
+        server=kube.server,
         server_version=version,
         inventory_for=lambda cluster: Inventory(kube, cluster),
         lock_for=lambda cluster: ApplyLock(kube, cluster),
+        records=ReleaseReader(kube),
         close=kube.close,
+        helm_path=helm.executable,
+        helm_version=str(helm.version),
     )
 
 
-def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mapping[str, Any]) -> InstalledState:
-    """What is installed: helm's releases, with digest and values from our inventory where we own them."""
+def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mapping[str, Any],
+                    deployed: Mapping[tuple[str, str], DeployedRelease] | None = None,
+                    missing: Mapping[tuple[str, str], Sequence[str]] | None = None) -> InstalledState:
+    """What is installed: helm's releases; the values and revision helm deployed (from its records, when
+    read), what our inventory recorded, our ownership mark, and objects found missing."""
     recorded = {(r["namespace"], r["name"]): r for r in inventory.get("releases", [])}
     installed = []
     for info in releases:
-        entry = recorded.get((info.namespace, info.name))
+        key = (info.namespace, info.name)
+        entry = recorded.get(key)
+        record = (deployed or {}).get(key)
+        entry_values = (entry.get("values") or {}) if entry else {}
         installed.append(InstalledRelease(
-            name=info.name, namespace=info.namespace, chart=info.chart_name, version=info.chart_version,
-            digest=str(entry.get("digest", "")) if entry else "", values=entry.get("values") or {} if entry else {},
-            status=info.status))
+            name=info.name, namespace=info.namespace, chart=record.chart if record else info.chart_name,
+            version=record.version if record else info.chart_version,
+            digest=str(entry.get("digest", "")) if entry else "",
+            values=record.values if record is not None else entry_values, status=info.status,
+            revision=info.revision, recorded_revision=int(entry["revision"]) if entry and entry.get("revision") else None,
+            recorded_values=entry_values if entry else None, owner=record.owner if record else None,
+            installed_by=record.description if record else "",
+            missing_objects=tuple((missing or {}).get(key, ())), live=record is not None))
     owned = frozenset(f"{ns}/{name}" for ns, name in recorded)
     return InstalledState(cluster=cluster, releases=tuple(installed), inventory=owned)
 
 
-def read_installed_state(session: ClusterSession, cluster: str) -> InstalledState:
-    """What is installed on the cluster for `cluster` (for `plan --kubeconfig`): read-only, no Lease."""
+def read_state(session: ClusterSession, cluster: str, inventory: Mapping[str, Any], *,
+               check_objects: bool = True, namespaces: Iterable[str] | None = None
+               ) -> tuple[InstalledState, list[ReleaseInfo], dict[tuple[str, str], DeployedRelease]]:
+    """Everything apply and `plan --kubeconfig` compare against: helm's records (one LIST of release
+    Secrets per namespace: `namespaces` and the inventory's, so a user allowed only there works as with
+    plain helm; without `namespaces`, every namespace helm lists), and, with `check_objects`, the
+    objects of our releases that are gone."""
+    deployed: dict[tuple[str, str], DeployedRelease] = {}
+    missing: dict[tuple[str, str], list[str]] = {}
+    if session.records is not None and namespaces is not None:
+        wanted = set(namespaces) | {str(r["namespace"]) for r in inventory.get("releases", [])}
+        deployed = session.records.deployed(wanted)
+        releases = [ReleaseInfo(d.name, d.namespace, d.revision, d.status, f"{d.chart}-{d.version}", "")
+                    for d in deployed.values()]
+    else:
+        releases = session.helm.list_releases()
+    if session.records is not None:
+        if namespaces is None:
+            deployed = session.records.deployed({r.namespace for r in releases})
+        ours = {(r["namespace"], r["name"]) for r in inventory.get("releases", [])}
+        for key, record in deployed.items():
+            if check_objects and (key in ours or record.owner == cluster) and record.status == "deployed":
+                gone = session.records.missing(record, manifest_objects(record))
+                if gone:
+                    missing[key] = [f"{o.kind}/{o.name}" for o in gone]
+    return installed_state(cluster, releases, inventory, deployed, missing), releases, deployed
+
+
+def read_installed_state(session: ClusterSession, cluster: str, namespaces: Iterable[str] | None = None
+                         ) -> InstalledState:
+    """What is installed on the cluster for `cluster` (for `plan --kubeconfig`), read exactly as apply
+    reads it (the same namespaces, so a saved plan's fingerprint matches): read-only, no Lease."""
     inventory = session.inventory_for(cluster).load()
-    return installed_state(cluster, session.helm.list_releases(), inventory)
+    return read_state(session, cluster, inventory, namespaces=namespaces)[0]

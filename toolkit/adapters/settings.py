@@ -6,10 +6,14 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.adapters.project import resolve_root
 from toolkit.core.archive import DEFAULT_EPOCH
 from toolkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from toolkit.adapters.kube.client import ClusterAccess
 
 __all__ = ["Settings", "load_settings"]
 
@@ -24,6 +28,8 @@ class Settings:
     source_date_epoch: int
     in_ci: bool
     is_terminal: bool
+    helm_source: str = ""
+    """Where `helm` came from, for messages: `--helm`, `TKE_CATALOG_HELM`, `PATH` or the cached build."""
 
     @property
     def catalog_file(self) -> Path:
@@ -44,29 +50,46 @@ def _epoch(env: dict[str, str]) -> int:
     return int(raw)
 
 
-def _helm(env: dict[str, str], cache: Path) -> str:
+HELM_FROM_FLAG = "--helm"
+HELM_FROM_ENV = "TKE_CATALOG_HELM"
+HELM_FROM_PATH = "helm on PATH"
+HELM_FROM_CACHE = "the cached build of scripts/setup.sh"
+HELM_FROM_NOWHERE = "not found on PATH nor in the cache"
+
+
+def _helm(env: dict[str, str], cache: Path, flag: str | None) -> tuple[str, str]:
+    """Which helm runs, and where it came from: `--helm` > TKE_CATALOG_HELM > `helm` on PATH > the
+    cached build (the user's own helm wins over ours)."""
+    if flag:
+        return flag, HELM_FROM_FLAG
     explicit = env.get("TKE_CATALOG_HELM")
     if explicit:
-        return explicit
+        return explicit, HELM_FROM_ENV
+    on_path = shutil.which("helm", path=env.get("PATH", os.defpath))
+    if on_path:
+        return on_path, HELM_FROM_PATH
     cached = cache / "bin" / "helm"
     if cached.is_file() and os.access(cached, os.X_OK):
-        return str(cached)
-    return shutil.which("helm") or "helm"
+        return str(cached), HELM_FROM_CACHE
+    return "helm", HELM_FROM_NOWHERE
 
 
-def load_settings(*, root: Path | None = None, is_terminal: bool = False) -> Settings:
-    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, SOURCE_DATE_EPOCH, CI.
+def load_settings(*, root: Path | None = None, is_terminal: bool = False, helm: str | None = None) -> Settings:
+    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, PATH, SOURCE_DATE_EPOCH, CI.
 
-    The project root follows `toolkit.adapters.project.resolve_root`, the one rule every verb uses."""
+    The project root follows `toolkit.adapters.project.resolve_root`, the one rule every verb uses;
+    `helm` is the `--helm` flag, which wins over the environment."""
     env = dict(os.environ)
     cache = Path(env.get("TKE_CATALOG_CACHE") or Path.home() / ".cache" / "tke-catalog")
+    helm_path, helm_source = _helm(env, cache, helm)
     return Settings(
         root=resolve_root(root, env.get("TKE_CATALOG_ROOT"), Path.cwd()),
         cache=cache,
-        helm=_helm(env, cache),
+        helm=helm_path,
         source_date_epoch=_epoch(env),
         in_ci=env.get("CI", "").lower() in ("1", "true", "yes"),
         is_terminal=is_terminal,
+        helm_source=helm_source,
     )
 
 
@@ -78,12 +101,14 @@ REGISTRY_PASSWORD_ENV = "TKE_CATALOG_REGISTRY_PASSWORD"  # noqa: S105 - the vari
 
 @dataclass(frozen=True, slots=True)
 class RegistryEnvironment:
-    """Registry credentials from the environment, and the auth files to look in, in helm's order
-    (helm's registry config first, then docker's). `repr` hides the password."""
+    """Registry credentials from the environment, the auth files to look in, in helm's order (helm's
+    registry config first, then docker's), and the PATH their credential helpers are found on.
+    `repr` hides the password."""
 
     username: str | None
     password: str | None
     auth_files: tuple[Path, ...]
+    helper_path: str | None = None
 
     def __repr__(self) -> str:
         shown = "'***'" if self.password is not None else "None"
@@ -106,14 +131,37 @@ def _docker_config(env: dict[str, str], home: Path) -> Path:
 
 def load_registry_environment() -> RegistryEnvironment:
     """Read TKE_CATALOG_REGISTRY_USERNAME/PASSWORD, HELM_REGISTRY_CONFIG (or HELM_CONFIG_HOME,
-    XDG_CONFIG_HOME) and DOCKER_CONFIG, once."""
+    XDG_CONFIG_HOME), DOCKER_CONFIG and PATH (for `docker-credential-*` helpers), once."""
     env = dict(os.environ)
     home = Path(env.get("HOME") or Path.home())
     return RegistryEnvironment(
         username=env.get(REGISTRY_USERNAME_ENV) or None,
         password=env.get(REGISTRY_PASSWORD_ENV),
         auth_files=(_helm_registry_config(env, home), _docker_config(env, home)),
+        helper_path=env.get("PATH"),
     )
 
 
 __all__ += ["REGISTRY_PASSWORD_ENV", "REGISTRY_USERNAME_ENV", "RegistryEnvironment", "load_registry_environment"]
+
+
+# --- cluster access: the variables kubectl and client-go read ---------------------------------------
+
+SERVICE_ACCOUNT_ENV = "TKE_CATALOG_SERVICE_ACCOUNT_DIR"
+"""Where a pod's service account (token, ca.crt) is mounted, when not at Kubernetes' standard path."""
+
+
+def load_cluster_access(kubeconfig: Path | None, context: str | None) -> ClusterAccess:
+    """The flags plus KUBECONFIG, HOME, KUBERNETES_SERVICE_HOST/PORT and TKE_CATALOG_SERVICE_ACCOUNT_DIR, once."""
+    from toolkit.adapters.kube.client import ClusterAccess
+
+    env = dict(os.environ)
+    extra = {"service_account": Path(env[SERVICE_ACCOUNT_ENV])} if env.get(SERVICE_ACCOUNT_ENV) else {}
+    return ClusterAccess(
+        kubeconfig=str(kubeconfig) if kubeconfig is not None else None, context=context,
+        env_kubeconfig=env.get("KUBECONFIG") or None, home=Path(env["HOME"]) if env.get("HOME") else None,
+        service_host=env.get("KUBERNETES_SERVICE_HOST") or None, service_port=env.get("KUBERNETES_SERVICE_PORT") or None,
+        **extra)
+
+
+__all__ += ["SERVICE_ACCOUNT_ENV", "load_cluster_access"]

@@ -15,7 +15,7 @@ from toolkit.core.findings import Finding, Severity, format_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["echo_json", "output_option", "render_findings", "root_option", "settings_from"]
+__all__ = ["echo_json", "helm_option", "output_option", "render_findings", "root_option", "settings_from"]
 
 
 def output_option(*choices: str) -> Callable[[F], F]:
@@ -31,9 +31,16 @@ def root_option(func: F) -> F:
                              "parent of the working directory with one, else the bundled catalog].")(func)
 
 
-def settings_from(root: Path | None) -> Settings:
-    """Settings for this run, knowing whether stdout is a terminal."""
-    return load_settings(root=root, is_terminal=sys.stdout.isatty())
+def helm_option(func: F) -> F:
+    """`--helm PATH`: the helm CLI to run, over TKE_CATALOG_HELM, `helm` on PATH and the cached build."""
+    return click.option("--helm", "helm", metavar="PATH", default=None,
+                        help="The helm CLI to run (3.18.5+ or 4.x) [default: TKE_CATALOG_HELM, else `helm` on PATH, "
+                             "else the one scripts/setup.sh built].")(func)
+
+
+def settings_from(root: Path | None, helm: str | None = None) -> Settings:
+    """Settings for this run, knowing whether stdout is a terminal; `helm` is the `--helm` flag."""
+    return load_settings(root=root, is_terminal=sys.stdout.isatty(), helm=helm)
 
 
 def echo_json(data: object) -> None:

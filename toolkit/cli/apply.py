@@ -7,17 +7,23 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.cli._common import (
+    echo_json,
+    helm_option,
+    output_option,
+    root_option,
+    settings_from,
+)
 from toolkit.cli._progress import Progress
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.errors import ApplyFailed, UsageError
+from toolkit.errors import ApplyFailed, ConflictError, LeaseLost, UsageError
 
 
 @click.command("apply")
 @click.argument("source", metavar="CLUSTER.yaml|PLAN.json", type=click.Path(exists=True, dir_okay=False,
                                                                              path_type=Path))
-@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="Kubeconfig of the target cluster.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Kubeconfig of the target cluster [default: KUBECONFIG, else ~/.kube/config, else in-cluster].")
 @click.option("--context", default=None, help="Kubeconfig context (default: the current one).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Releases worked on at once.")
@@ -28,24 +34,34 @@ from toolkit.errors import ApplyFailed, UsageError
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another apply on this Cluster to finish.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting (required when not on a terminal).")
+@click.option("--take-over", "take_over", multiple=True, metavar="RELEASE",
+              help="Take over this same-name release tke-catalog did not install (repeatable; the app's "
+                   "takeOver: true in the Cluster says the same).")
+@click.option("--check-objects/--no-check-objects", default=True, show_default=True,
+              help="Look for objects of our releases deleted outside tke-catalog, and repair them.")
+@click.option("--rebuild-inventory", is_flag=True,
+              help="Replace an unreadable inventory with one rebuilt from the ownership marks on helm's records.")
 @click.option("--registry", default=None, metavar="oci://HOST[:PORT]/PATH",
               help="Install the catalog's charts from this registry, by the digests in catalog.lock.")
 @click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Lock file with the published digests [default: ROOT/catalog.lock].")
 @registry_options
+@helm_option
 @root_option
 @output_option("text", "json")
-def apply_command(source: Path, kubeconfig: Path, context: str | None, concurrency: int, prune: bool,
+def apply_command(source: Path, kubeconfig: Path | None, context: str | None, concurrency: int, prune: bool,
                   allow_critical_removal: bool, wait: bool, timeout: str, lock_timeout: float, yes: bool,
-                  registry: str | None, lock_file: Path | None, access: RegistryAccess,
+                  take_over: tuple[str, ...], check_objects: bool, rebuild_inventory: bool,
+                  registry: str | None, lock_file: Path | None, access: RegistryAccess, helm: str | None,
                   root: Path | None, output: str) -> None:
     """Install, upgrade and (with --prune) uninstall releases until the cluster matches the Cluster file."""
     from toolkit.actions.apply import ApplyOptions, run_apply
     from toolkit.actions.session import open_session
+    from toolkit.adapters.settings import load_cluster_access
     from toolkit.core.model import ReleasePlan
     from toolkit.core.plan_render import render_table
 
-    settings = settings_from(root)
+    settings = settings_from(root, helm)
     if not yes and not sys.stdin.isatty():
         raise UsageError("refusing to apply without --yes: standard input is not a terminal",
                          hint="review `tke-catalog plan` first, then pass --yes")
@@ -57,8 +73,9 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
     charts = access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file)
     progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
-                           lock_timeout=lock_timeout)
-    with open_session(kubeconfig, context, settings.helm) as session:
+                           lock_timeout=lock_timeout, take_over=frozenset(take_over), check_objects=check_objects,
+                           rebuild_inventory=rebuild_inventory)
+    with open_session(load_cluster_access(kubeconfig, context), settings.helm, settings.helm_source) as session:
         result = run_apply(source, session=session, root=settings.root, cache=settings.cache, options=options,
                            allow_critical_removal=allow_critical_removal, confirm=confirm, progress=progress,
                            charts=charts)
@@ -71,6 +88,12 @@ def apply_command(source: Path, kubeconfig: Path, context: str | None, concurren
             click.echo(f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip())
         summary = result.as_dict()["summary"]
         click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
+    if result.lease_lost:
+        raise LeaseLost(result.lease_lost, hint="another apply may hold the Lease now: let it finish, then re-run")
+    if result.refused_only:
+        refused = [r.name for r in result.releases if r.outcome.value == "refused"]
+        raise ConflictError(f"left untouched: {', '.join(refused)} (not installed by tke-catalog)",
+                            hint="pass --take-over NAME (or set takeOver: true on the app) to take one over")
     if not result.ok:
         failed = sum(1 for r in result.releases if r.outcome.value in ("failed", "skipped"))
         raise ApplyFailed(f"{failed} release(s) failed or were skipped; the others were applied",

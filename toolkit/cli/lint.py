@@ -11,6 +11,7 @@ from toolkit.adapters.helm import Helm
 from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import (
     echo_json,
+    helm_option,
     output_option,
     render_findings,
     root_option,
@@ -23,15 +24,17 @@ from toolkit.errors import ValidationFailed
 @click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel helm calls.")
+@helm_option
 @root_option
 @output_option("text", "json")
-def lint_command(charts: tuple[Path, ...], no_helm: bool, jobs: int, root: Path | None, output: str) -> None:
+def lint_command(charts: tuple[Path, ...], no_helm: bool, jobs: int, helm: str | None, root: Path | None,
+                 output: str) -> None:
     """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
-    settings = settings_from(root)
+    settings = settings_from(root, helm)
     folders = list(charts) or find_chart_dirs(settings.charts_dir)
     catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None
     result = lint(folders, root=settings.root, catalog_file=catalog,
-                  helm=None if no_helm else Helm(settings.helm), jobs=jobs)
+                  helm=None if no_helm else Helm(settings.helm, source=settings.helm_source), jobs=jobs)
     if output == "json":
         echo_json(result.as_dict())
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli._common import render_findings, root_option, settings_from
+from toolkit.cli._common import helm_option, render_findings, root_option, settings_from
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import ChangesPending, UsageError, ValidationFailed
 
@@ -23,40 +23,49 @@ _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Pat
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
 @click.option("--allow-critical-removal", is_flag=True, help="Allow the plan to uninstall critical apps (the CNI).")
-@click.option("--kubeconfig", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the installed state from this cluster (helm's releases and our inventory).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the installed state from this cluster (helm's releases and our inventory); --context alone "
+                   "uses KUBECONFIG or ~/.kube/config.")
 @click.option("--context", "kube_context", help="kubeconfig context.")
 @click.option("--registry", default=None, metavar="oci://HOST[:PORT]/PATH",
               help="Plan the catalog's charts as published there (by the digests in catalog.lock), as apply would.")
 @click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Lock file with the published digests [default: ROOT/catalog.lock].")
 @registry_options
+@helm_option
 def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None, output: str,
                  out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
                  kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
-                 access: RegistryAccess) -> None:
+                 access: RegistryAccess, helm: str | None) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
     from toolkit.core.model import InstalledState
     from toolkit.errors import PlanRejected
 
-    if kubeconfig is None and kube_context is not None:
-        raise UsageError("--context needs --kubeconfig", hint="pass --kubeconfig FILE")
-    if kubeconfig is not None and state_file is not None:
-        raise UsageError("--state and --kubeconfig both give the installed state", hint="pass only one of them")
-    settings = settings_from(root)
+    live = kubeconfig is not None or kube_context is not None
+    if live and state_file is not None:
+        raise UsageError("--state and --kubeconfig/--context both give the installed state",
+                         hint="pass only one of them")
+    settings = settings_from(root, helm)
     state_from = None
-    if kubeconfig is not None:
+    # Without a cluster no helm runs and `values[]` is read as helm 3 does (the stricter one); with one,
+    # as the helm that reads the cluster does.
+    helm_majors: list[int] = []
+    if live:
         from toolkit.actions.session import open_session, read_installed_state
+        from toolkit.adapters.settings import load_cluster_access
 
-        def state_from(name: str) -> InstalledState:
-            with open_session(kubeconfig, kube_context, settings.helm) as session:
-                return read_installed_state(session, name)
+        def state_from(name: str, namespaces: set[str]) -> InstalledState:
+            with open_session(load_cluster_access(kubeconfig, kube_context), settings.helm,
+                              settings.helm_source) as session:
+                helm_majors.append(session.helm_major)
+                return read_installed_state(session, name, namespaces)
 
     try:
         outcome = run_plan(cluster_file, catalog_root=settings.root, state_path=state_file, state_from=state_from,
                            charts=access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file),
-                           allow_critical_removal=allow_critical_removal)
+                           allow_critical_removal=allow_critical_removal,
+                           helm_major=lambda: helm_majors[-1] if helm_majors else 3)
     except PlanRejected as exc:
         if output == "table":
             render_findings(exc.findings)

@@ -18,7 +18,11 @@ from typing import Any
 
 from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.schema import validate_instance
-from toolkit.core.tkestack_defaults import GENERATED_NAME_SUFFIX, Defaulted, apply_tkestack_defaults
+from toolkit.core.tkestack_defaults import (
+    GENERATED_NAME_SUFFIX,
+    Defaulted,
+    apply_tkestack_defaults,
+)
 from toolkit.core.yamldoc import fast_load_plain, line_of, parse_yaml, to_plain
 from toolkit.errors import InputError
 
@@ -89,6 +93,7 @@ class AppSpec:
     set_values: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     dry_run: bool = False
+    take_over: bool = False  # consent to take over a same-name release tke-catalog did not install
 
     def path(self, *parts: str | int) -> list[str | int]:
         """The JSON path parts of this app (or a field below it) inside the Cluster file."""
@@ -327,4 +332,5 @@ def _parse_app(index: int, app: dict[str, Any], text: str, source: str, findings
         set_values=tuple(values.get("values") or ()),
         depends_on=tuple(spec.get("dependsOn") or ()),
         dry_run=bool(spec.get("dryRun", False)),
+        take_over=bool(spec.get("takeOver", False)),
     )

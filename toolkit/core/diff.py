@@ -4,6 +4,7 @@ changed value paths, no-op), and the uninstalls of owned releases no longer want
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from toolkit.core.catalog import Catalog, CatalogApp
 from toolkit.core.cluster import Cluster
@@ -16,22 +17,33 @@ from toolkit.core.model import (
     InstalledState,
     PlannedRelease,
 )
-from toolkit.core.values import changed_paths
+from toolkit.core.values import changed_leaves, merge_values
 from toolkit.core.wanted import WantedApp
 
 __all__ = ["planned_release", "planned_removals"]
 
 
-def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp], state: InstalledState | None) -> PlannedRelease:
+def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp], state: InstalledState | None,
+                    take_over: frozenset[str] = frozenset()) -> PlannedRelease:
+    """The plan line of one wanted release against what is installed: install, upgrade (with every
+    reason, the value changes and the drift made outside tke-catalog), no-op, or a conflict with a
+    same-name release we do not own (unless the user consented to take it over)."""
     assert item.info is not None and item.merged is not None
     values = item.merged.values
     installed = _find_installed(state, item.namespace, item.release)
     action, reason = Action.INSTALL, "not installed"
-    changed: tuple[str, ...] = ()
+    changes: list[tuple[str, Any, Any]] = []
+    drift: list[str] = []
+    foreign = ""
+    consent = item.release in take_over or item.key in take_over or bool(item.spec and item.spec.take_over)
     previous_version = previous_digest = None
     if installed is not None:
         previous_version, previous_digest = installed.version, installed.digest
-        changed = tuple(changed_paths(installed.values, values))
+        owned = state is None or state.owned(installed)
+        # a release someone else installed holds only their own values: compare with what it runs
+        current = installed.values if owned or not installed.live else merge_values(item.info.default_values,
+                                                                                    installed.values)
+        changes = changed_leaves(current, values)
         reasons = []
         if installed.chart != item.info.name:
             reasons.append(f"chart {installed.chart} → {item.info.name}")
@@ -39,24 +51,49 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
             reasons.append(f"chart version {installed.version} → {item.info.version}")
         elif installed.digest and installed.digest != item.info.digest:
             reasons.append(f"chart content changed ({_short(installed.digest)} → {_short(item.info.digest)})")
-        if changed:
-            reasons.append(f"{len(changed)} value(s) changed")
+        if owned:
+            drift = _drift(installed)
+        if drift:
+            reasons.append("changed outside tke-catalog: " + "; ".join(drift))
+        if changes:
+            reasons.append(f"{len(changes)} value(s) changed")
         if installed.status.lower() not in HEALTHY_STATUSES:
             reasons.append(f"release status is {installed.status}")
-        if state is not None and not state.owned(installed):
-            reasons.append("adopting a release tke-catalog did not install")
+        if not owned:
+            foreign = installed.installed_by or "a tool other than tke-catalog (no ownership mark)"
+            reasons.append(f"taking over a release tke-catalog did not install ({foreign})" if consent else
+                           f"a release of this name exists that tke-catalog did not install ({foreign})")
         action = Action.UPGRADE if reasons else Action.NOOP
+        if not owned and not consent:
+            action = Action.CONFLICT
         reason = "; ".join(reasons) if reasons else "up to date"
     else:
         reason = "new release" if state is not None else "not installed"
     return PlannedRelease(
         name=item.release, namespace=item.namespace, chart=item.info.name, version=item.info.version,
         digest=item.info.digest, action=action, wave=wave,
-        depends_on=tuple(sorted(wanted[d].release for d in item.deps)), reason=reason, changed_values=changed,
-        values=values, app=item.key, critical=bool(item.catalog and item.catalog.critical),
-        source=item.ref.describe(), previous_version=previous_version, previous_digest=previous_digest,
-        provenance=item.merged.provenance,
+        depends_on=tuple(sorted(wanted[d].release for d in item.deps)), reason=reason,
+        changed_values=tuple(path for path, _, _ in changes), values=values, app=item.key,
+        critical=bool(item.catalog and item.catalog.critical), source=item.ref.describe(),
+        previous_version=previous_version, previous_digest=previous_digest, provenance=item.merged.provenance,
+        value_changes=tuple(changes), drift=tuple(drift), foreign=foreign, take_over=consent and bool(foreign),
     )
+
+
+def _drift(installed: InstalledRelease) -> list[str]:
+    """What changed on the cluster since tke-catalog last applied this release."""
+    out = []
+    if installed.recorded_revision and installed.revision and installed.revision != installed.recorded_revision:
+        out.append(f"revision {installed.recorded_revision} → {installed.revision}"
+                   + (f" ({installed.installed_by})" if installed.installed_by else ""))
+    if installed.live and installed.recorded_values is not None and dict(installed.recorded_values) != dict(
+            installed.values):
+        paths = [p for p, _, _ in changed_leaves(installed.recorded_values, installed.values)]
+        out.append(f"values {', '.join(paths[:5])}{' ...' if len(paths) > 5 else ''} changed by hand")
+    if installed.missing_objects:
+        shown = ", ".join(installed.missing_objects[:5])
+        out.append(f"{len(installed.missing_objects)} object(s) deleted: {shown}")
+    return out
 
 
 def _short(digest: str) -> str:

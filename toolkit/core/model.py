@@ -36,6 +36,7 @@ class Action(enum.Enum):
     UPGRADE = "upgrade"
     UNINSTALL = "uninstall"
     NOOP = "noop"
+    CONFLICT = "conflict"  # a same-name release tke-catalog does not own, and no consent to take it over
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,13 @@ class InstalledRelease:
     digest: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
     status: str = "deployed"
+    revision: int = 0
+    recorded_revision: int | None = None  # what our inventory says we left it at
+    recorded_values: Mapping[str, Any] | None = None  # the values we installed it with (inventory)
+    owner: str | None = None  # the Cluster named by our mark on helm's release Secret
+    installed_by: str = ""  # helm's description of the current revision (who made it)
+    missing_objects: tuple[str, ...] = ()  # `Kind/name` of objects of its manifest the cluster lacks
+    live: bool = False  # read from helm's own records (values are the deployed ones), not only our inventory
 
 
 @dataclass(frozen=True)
@@ -102,8 +110,11 @@ class InstalledState:
     inventory: frozenset[str] | None = None
 
     def owned(self, release: InstalledRelease) -> bool:
-        """True when tke-catalog installed this release for this Cluster."""
-        return self.inventory is None or f"{release.namespace}/{release.name}" in self.inventory
+        """True when tke-catalog installed this release for this Cluster: our inventory lists it, or our
+        mark on helm's release record names this Cluster (a lost inventory is rebuilt from those)."""
+        if self.inventory is None or f"{release.namespace}/{release.name}" in self.inventory:
+            return True
+        return bool(self.cluster) and release.owner == self.cluster
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,10 @@ class PlannedRelease:
     previous_version: str | None = None
     previous_digest: str | None = None
     provenance: Mapping[tuple[str | int, ...], str] = field(default_factory=dict, compare=False, repr=False)
+    value_changes: tuple[tuple[str, Any, Any], ...] = ()  # (path, old, new), secrets redacted
+    drift: tuple[str, ...] = ()  # what changed outside tke-catalog since we applied it
+    foreign: str = ""  # for a release we did not install: who did (helm's description), when known
+    take_over: bool = False  # the user consented to taking the foreign release over
 
 
 @dataclass(frozen=True)

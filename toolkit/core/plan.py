@@ -17,7 +17,12 @@ from dataclasses import replace
 from toolkit.core.catalog import Catalog
 from toolkit.core.chart_choice import load_chart
 from toolkit.core.cluster import Cluster
-from toolkit.core.cluster_checks import cidr_findings, defaulting_findings, network_findings, runtime_findings
+from toolkit.core.cluster_checks import (
+    cidr_findings,
+    defaulting_findings,
+    network_findings,
+    runtime_findings,
+)
 from toolkit.core.diff import planned_release, planned_removals
 from toolkit.core.findings import Finding, has_errors, plan_rejected
 from toolkit.core.graph import find_cycle
@@ -43,6 +48,8 @@ def check_plan(
     state: InstalledState | None = None,
     allow_critical_removal: bool = False,
     image_registry: str | None = None,
+    helm_major: int = 3,
+    take_over: frozenset[str] = frozenset(),
 ) -> tuple[ReleasePlan | None, list[Finding]]:
     """Resolve the plan and return it with every finding; the plan is None when there are errors."""
     findings: list[Finding] = []
@@ -64,11 +71,11 @@ def check_plan(
         load_chart(cluster, charts, item, findings)
     for item in wanted.values():
         if item.info is not None:
-            merge_and_validate(cluster, item, findings, image_registry)
+            merge_and_validate(cluster, item, findings, image_registry, helm_major)
     if has_errors(findings):
         return None, findings
     waves = plan_waves(wanted)
-    releases = [planned_release(item, waves[k], wanted, state) for k, item in wanted.items()]
+    releases = [planned_release(item, waves[k], wanted, state, take_over) for k, item in wanted.items()]
     removals = planned_removals(catalog, wanted, state, allow_critical_removal, cluster, findings)
     if has_errors(findings):
         return None, findings
@@ -86,10 +93,12 @@ def resolve_plan(
     state: InstalledState | None = None,
     allow_critical_removal: bool = False,
     image_registry: str | None = None,
+    helm_major: int = 3,
+    take_over: frozenset[str] = frozenset(),
 ) -> ReleasePlan:
     """The release plan for `cluster`; raises PlanRejected with every error finding."""
     plan, findings = check_plan(cluster, catalog, charts, state=state, allow_critical_removal=allow_critical_removal,
-                                image_registry=image_registry)
+                                image_registry=image_registry, helm_major=helm_major, take_over=take_over)
     if plan is None:
         raise plan_rejected(findings, cluster.source)
     return plan

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from toolkit.core.findings import Finding
 from toolkit.core.model import Action, ReleasePlan
@@ -30,10 +29,16 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             "dependsOn": list(r.depends_on),
             "reason": r.reason,
             "changedValues": list(r.changed_values),
+            "valueChanges": [{"path": path, "old": old, "new": new} for path, old, new in r.value_changes],
             "critical": r.critical,
         }
         if r.previous_version is not None and r.action is not Action.INSTALL:
             entry["previousVersion"] = r.previous_version
+        if r.drift:
+            entry["changedOutsideTkeCatalog"] = list(r.drift)
+        if r.foreign:
+            entry["installedBy"] = r.foreign
+            entry["takeOver"] = r.take_over
         if include_values:
             entry["values"] = redact(r.values)
         releases.append(entry)
@@ -43,7 +48,7 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             "findings": [f.as_dict() for f in (plan.findings if findings is None else findings)]}
 
 
-_SYMBOL = {Action.INSTALL: "+", Action.UPGRADE: "~", Action.UNINSTALL: "-", Action.NOOP: "="}
+_SYMBOL = {Action.INSTALL: "+", Action.UPGRADE: "~", Action.UNINSTALL: "-", Action.NOOP: "=", Action.CONFLICT: "!"}
 
 
 def render_table(plan: ReleasePlan) -> str:
@@ -66,14 +71,29 @@ def render_table(plan: ReleasePlan) -> str:
         if n == 0:
             continue
         r = plan.releases[n - 1]
-        if r.action in (Action.UPGRADE, Action.UNINSTALL):
+        if r.action in (Action.UPGRADE, Action.UNINSTALL, Action.CONFLICT):
             lines.append(f"      reason: {r.reason}")
-        for path in r.changed_values[:20]:
-            lines.append(f"      ~ {path}")
-        if len(r.changed_values) > 20:
-            lines.append(f"      ... and {len(r.changed_values) - 20} more")
+        if r.action is Action.CONFLICT:
+            lines.append(f"      left untouched: pass --take-over {r.name} (or set takeOver: true on the app) to "
+                         "take it over")
+        changes = r.value_changes or tuple((path, None, None) for path in r.changed_values)
+        for path, old, new in changes[:20]:
+            lines.append(f"      ~ {path}" + (f": {_short_value(old)} → {_short_value(new)}" if r.value_changes else ""))
+        if len(changes) > 20:
+            lines.append(f"      ... and {len(changes) - 20} more")
     counts = {a: sum(1 for r in plan.releases if r.action is a) for a in Action}
     lines.append("")
+    conflicts = f", {counts[Action.CONFLICT]} in conflict (not ours)" if counts[Action.CONFLICT] else ""
     lines.append(f"{counts[Action.INSTALL]} to install, {counts[Action.UPGRADE]} to upgrade, "
-                 f"{counts[Action.UNINSTALL]} to uninstall, {counts[Action.NOOP]} unchanged.")
+                 f"{counts[Action.UNINSTALL]} to uninstall, {counts[Action.NOOP]} unchanged{conflicts}.")
     return "\n".join(lines)
+
+
+def _short_value(value: Any) -> str:
+    """A value for one table line: JSON, cut at 60 characters; (absent) for a missing side."""
+    import json
+
+    if value is None:
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -27,7 +27,8 @@ from toolkit.errors import InputError
 __all__ = ["merge_and_validate"]
 
 
-def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding], image_registry: str | None) -> None:
+def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding], image_registry: str | None,
+                       helm_major: int = 3) -> None:
     assert item.info is not None
     spec = item.spec
     set_layer: dict[str, Any] = {}
@@ -35,7 +36,7 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
         from toolkit.core.setvalues import parse_set
 
         try:
-            set_layer = parse_set(list(spec.set_values))
+            set_layer = parse_set(list(spec.set_values), helm_major=helm_major)
         except InputError as exc:
             findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", spec.path("spec", "values",
                                             "values"), rule="set-values", hint=exc.hint))

@@ -1,4 +1,4 @@
-"""Helm's `--set` and `--set-string` syntax, parsed the way helm 3 parses it (pkg/strvals).
+"""Helm's `--set` and `--set-string` syntax, parsed the way helm 3 or helm 4 parses it (pkg/strvals).
 
 Each expression holds comma-separated `key=value` pairs; keys nest with `.` and index lists
 with `[n]`; `\\` escapes the next character anywhere (`a\\.b=x\\,y` sets key `a.b` to `x,y`);
@@ -11,6 +11,11 @@ Helm's quirks are kept on purpose so that our values equal helm's: `a.` and `.a=
 nothing, `a[0]` without a value leaves an empty list, `a={}` is `[""]`, an index goes up to
 65536, keys nest at most 30 dots deep, and a key that already holds a scalar (or null) cannot
 be indexed or nested into (helm fails with "interface conversion").
+
+Helm 3 and 4 differ in one place: a list index cut off by the end of the text (`a[`, `a[1`,
+`a[0][`, `b.a[1`). Helm 3 rejects it ("error parsing index: EOF"); helm 4 wraps that end-of-text
+error with `%w`, its parser then takes it for a normal end, and the unfinished assignment is dropped
+(`a[` sets nothing). Pass `helm_major` to get the helm that runs.
 """
 
 from __future__ import annotations
@@ -38,28 +43,34 @@ _HINT = (
 )
 
 
-def parse_set(expressions: Sequence[str], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Apply `--set` expressions in order onto a copy of `base` and return the values helm would see.
+def parse_set(expressions: Sequence[str], base: Mapping[str, Any] | None = None, *,
+              helm_major: int = 3) -> dict[str, Any]:
+    """Apply `--set` expressions in order onto a copy of `base` and return the values the helm of
+    `helm_major` (3 or 4) would see.
 
     Raises:
         InputError: an expression helm would reject; the message quotes it.
     """
-    return _apply(expressions, base, as_string=False)
+    return _apply(expressions, base, as_string=False, helm_major=helm_major)
 
 
-def parse_set_string(expressions: Sequence[str], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def parse_set_string(expressions: Sequence[str], base: Mapping[str, Any] | None = None, *,
+                     helm_major: int = 3) -> dict[str, Any]:
     """Like `parse_set`, but every value stays a string, as with helm's `--set-string`."""
-    return _apply(expressions, base, as_string=True)
+    return _apply(expressions, base, as_string=True, helm_major=helm_major)
 
 
-def _apply(expressions: Sequence[str], base: Mapping[str, Any] | None, *, as_string: bool) -> dict[str, Any]:
+def _apply(expressions: Sequence[str], base: Mapping[str, Any] | None, *, as_string: bool,
+           helm_major: int) -> dict[str, Any]:
     if isinstance(expressions, str):
         raise TypeError("expressions must be a sequence of strings, not one string")
+    if helm_major not in (3, 4):
+        raise ValueError(f"helm_major must be 3 or 4, not {helm_major!r}")
     values: dict[str, Any] = _plain_copy(base) if base is not None else {}
     flag = "--set-string" if as_string else "--set"
     for expression in expressions:
         try:
-            _Parser(expression, as_string=as_string).parse_into(values)
+            _Parser(expression, as_string=as_string, unfinished_index_ends=helm_major >= 4).parse_into(values)
         except _SyntaxProblem as problem:
             raise InputError(f"{flag} {expression!r}: {problem}", hint=_HINT) from None
     return values
@@ -130,10 +141,12 @@ class _Parser:
     """One expression, read left to right. Methods that return a bool return True when the text
     ended where helm's parser stops early (its io.EOF), which skips the assignment in progress."""
 
-    def __init__(self, text: str, *, as_string: bool) -> None:
+    def __init__(self, text: str, *, as_string: bool, unfinished_index_ends: bool) -> None:
         self._text = text
         self._pos = 0
         self._as_string = as_string
+        # helm 4: a list index cut off by the end of the text ends the parse instead of failing it
+        self._unfinished_index_ends = unfinished_index_ends
 
     def parse_into(self, data: dict[str, Any]) -> None:
         while not self._key(data, 0):
@@ -177,6 +190,8 @@ class _Parser:
             return ended
         if stop == "[":
             index = self._index(key)
+            if index is None:
+                return True
             items: list[Any] = []
             if key in data:
                 existing = data[key]
@@ -203,9 +218,12 @@ class _Parser:
             _store(data, key, inner)
         return ended
 
-    def _index(self, key: str) -> int:
+    def _index(self, key: str) -> int | None:
+        """The index up to `]`; None when the text ends first and the helm takes that for the end."""
         raw, stop = self._until("]")
         if stop is None:
+            if self._unfinished_index_ends:
+                return None
             raise _SyntaxProblem(f"list index after {key!r} has no closing ']'")
         if not _SIGNED_DIGITS.fullmatch(raw):
             raise _SyntaxProblem(f"list index {raw!r} after {key!r} is not an integer")
@@ -227,6 +245,8 @@ class _Parser:
             return _store_at(items, index, value), False
         if stop == "[":
             inner_index = self._index(f"[{index}]")
+            if inner_index is None:
+                return items, True
             nested: list[Any] = []
             if index < len(items) and items[index] is not None:
                 existing = items[index]

@@ -159,6 +159,24 @@ def changed_paths(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) 
     return sorted(json_path(p) for p in changed if p)
 
 
+def changed_leaves(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """(JSON path, old, new) of every leaf added, removed or changed, secrets redacted, sorted by path.
+    A missing side is None."""
+    before: dict[Path, Any] = {}
+    after: dict[Path, Any] = {}
+    _leaves(old or {}, (), before)
+    _leaves(new or {}, (), after)
+    changed = [p for p in set(before) | set(after) if p and (p not in before or p not in after or before[p] != after[p])]
+    shown_before: dict[Path, Any] = {}
+    shown_after: dict[Path, Any] = {}
+    _leaves(redact(old or {}), (), shown_before)
+    _leaves(redact(new or {}), (), shown_after)
+    def shown(side: dict[Path, Any], raw: dict[Path, Any], p: Path) -> Any:
+        return side.get(p, REDACTED if p in raw else None)  # a leaf below a secret key: its key was redacted
+
+    return sorted((json_path(p), shown(shown_before, before, p), shown(shown_after, after, p)) for p in changed)
+
+
 def is_secret_key(key: str) -> bool:
     """True for keys whose values must never be shown (password, token, secret, key, auth, ...)."""
     return bool(_SECRET.search(key))

@@ -1,59 +1,119 @@
-"""The Kubernetes API adapter: a small JSON client over requests for what helm does not do for us
-(the per-Cluster inventory and the apply lock). Every failure becomes a ClusterError."""
+"""The Kubernetes API adapter: JSON requests for what helm does not do for us (the per-Cluster
+inventory and the apply Lease), over the official `kubernetes` client's configuration and connection
+pool, so cluster access follows kubectl's conventions:
+
+- `--kubeconfig FILE`, else `KUBECONFIG` (colon-separated files merged like kubectl: the first file
+  to set a value wins), else `~/.kube/config`; `--context`, else the current context;
+- else, inside a pod, the service account's token and CA (in-cluster config);
+- exec plugins (client.authentication.k8s.io v1/v1beta1) re-run when their credential expires;
+  `proxy-url`; client certificates and CAs as files or data; TLS verified unless the kubeconfig says
+  `insecure-skip-tls-verify`.
+
+Every failure becomes a ClusterError (an HTTP 409 an ObjectConflict) that says what to check.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
+from toolkit.errors import (
+    ClusterError,
+    InputError,
+    ObjectConflict,
+    UsageError,
+    translate,
+)
 
-from toolkit.adapters.files import read_bytes, read_text
-from toolkit.core.kubeconfig import KubeEndpoint, parse_kubeconfig
-from toolkit.core.yamldoc import parse_yaml, to_plain
-from toolkit.errors import ClusterError, ObjectConflict, translate
-
-__all__ = ["KubeClient", "connect"]
+__all__ = ["ClusterAccess", "KubeClient", "connect"]
 
 _TIMEOUT = (5.0, 30.0)
+_IN_CLUSTER = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
+# the library logs exec-plugin failures at ERROR on its own; we report them ourselves
+logging.getLogger("kubernetes").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How to reach the cluster, as read once from the flags and the environment (`settings`)."""
+
+    kubeconfig: str | None = None          # --kubeconfig: one file, as kubectl's and helm's flag
+    context: str | None = None             # --context
+    env_kubeconfig: str | None = None      # KUBECONFIG
+    home: Path | None = None               # for ~/.kube/config
+    service_host: str | None = None        # KUBERNETES_SERVICE_HOST (in a pod)
+    service_port: str | None = None        # KUBERNETES_SERVICE_PORT
+    service_account: Path = _IN_CLUSTER    # the mounted token and CA
+
+    def kubeconfig_files(self) -> list[Path]:
+        """The kubeconfig files in kubectl's order; empty when none applies (in-cluster, or nothing)."""
+        chosen = self.kubeconfig or self.env_kubeconfig
+        if chosen:
+            return [Path(p).expanduser() for p in chosen.split(":") if p]
+        default = (self.home or Path.home()) / ".kube" / "config"
+        return [default] if default.is_file() else []
+
+    def describe(self) -> str:
+        """Where the configuration comes from, for messages."""
+        files = self.kubeconfig_files()
+        if files:
+            return ":".join(map(str, files))
+        return f"in-cluster service account ({self.service_account})" if self.service_host else "no kubeconfig"
+
+
+def _configuration(access: ClusterAccess) -> tuple[Any, str]:
+    """The library's Configuration for `access`, and the server URL."""
+    from kubernetes import client as k8s
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = k8s.Configuration()
+    files = access.kubeconfig_files()
+    named = access.kubeconfig or access.env_kubeconfig
+    if named:
+        missing = [f for f in files if not f.is_file()]
+        if len(missing) == len(files):
+            where = "--kubeconfig" if access.kubeconfig else "KUBECONFIG"
+            raise InputError(f"{where} {named}: no such file", hint="point it at your cluster's kubeconfig")
+    try:
+        if files:
+            from kubernetes.config.kube_config import load_kube_config
+
+            load_kube_config(config_file=":".join(str(f) for f in files if f.is_file()), context=access.context,
+                             client_configuration=configuration, persist_config=False)
+        elif access.service_host:
+            from kubernetes.config.incluster_config import InClusterConfigLoader
+
+            environ = {"KUBERNETES_SERVICE_HOST": access.service_host,
+                       "KUBERNETES_SERVICE_PORT": access.service_port or "443"}
+            InClusterConfigLoader(token_filename=str(access.service_account / "token"),
+                                  cert_filename=str(access.service_account / "ca.crt"),
+                                  environ=environ).load_and_set(configuration)
+        else:
+            raise UsageError("no cluster to talk to: no --kubeconfig, no KUBECONFIG, no ~/.kube/config, and not "
+                             "running in a pod", hint="pass --kubeconfig FILE (or set KUBECONFIG)")
+    except ConfigException as exc:
+        raise InputError(f"kubeconfig {access.describe()}: {exc}",
+                         hint="check the context name (--context) and the kubeconfig's clusters and users") from exc
+    return configuration, str(configuration.host)
 
 
 class KubeClient:
-    """JSON requests against one API server; `close()` removes the temporary key files."""
+    """JSON requests against one API server; thread-safe (one pooled connection manager)."""
 
-    def __init__(self, endpoint: KubeEndpoint) -> None:
-        self.endpoint = endpoint
-        self._folder = Path(tempfile.mkdtemp(prefix="tke-catalog-kube-"))
-        os.chmod(self._folder, 0o700)
-        self._session = requests.Session()
-        self._session.headers["Accept"] = "application/json"
-        self._session.headers["User-Agent"] = "tke-catalog"
-        if endpoint.insecure:
-            self._session.verify = False
-        elif endpoint.ca_data:
-            ca = self._folder / "ca.crt"
-            ca.write_bytes(endpoint.ca_data)
-            self._session.verify = str(ca)
-        if endpoint.client_cert_data and endpoint.client_key_data:
-            cert, key = self._folder / "client.crt", self._folder / "client.key"
-            cert.write_bytes(endpoint.client_cert_data)
-            key.write_bytes(endpoint.client_key_data)
-            self._session.cert = (str(cert), str(key))
-        token = endpoint.token or (read_text(endpoint.token_file).strip() if endpoint.token_file else None)
-        if token is None and endpoint.exec_spec:
-            token = _exec_token(endpoint.exec_spec)
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
+    def __init__(self, configuration: Any, server: str, source: str) -> None:
+        from kubernetes import client as k8s
+
+        self.server = server
+        self.source = source
+        self._api = k8s.ApiClient(configuration)
 
     def close(self) -> None:
-        self._session.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        self._api.close()
 
     def __enter__(self) -> KubeClient:
         return self
@@ -61,29 +121,46 @@ class KubeClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, body: Any = None, *, ok_missing: bool = False) -> Any:
-        """One API call; returns the decoded JSON (None for a 404 when `ok_missing`)."""
-        url = self.endpoint.server + path
-        server = self.endpoint.server
-        with translate([
-            (requests.exceptions.SSLError, lambda exc: ClusterError(
-                f"TLS error talking to {server}: {exc}", hint="check the kubeconfig's certificate-authority")),
-            (requests.RequestException, lambda exc: ClusterError(
-                f"cannot reach the API server at {server} ({type(exc).__name__})",
-                hint="check that the cluster is up and --kubeconfig/--context point at it")),
-        ]):
-            # verify is passed per request: a session-level value loses to REQUESTS_CA_BUNDLE in requests
-            response = self._session.request(method, url, json=body, timeout=_TIMEOUT, verify=self._session.verify)
-        if response.status_code == 404 and ok_missing:
+    def request(self, method: str, path: str, body: Any = None, *, ok_missing: bool = False,
+                content_type: str = "application/json") -> Any:
+        """One API call; returns the decoded JSON (None for a 404 when `ok_missing`). The credential is
+        refreshed first when an exec plugin's token has expired."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        server = self.server
+        try:
+            with translate([((HTTPError, OSError), lambda exc: ClusterError(
+                    f"cannot reach the API server at {server} ({type(exc).__name__})",
+                    hint="check that the cluster is up and --kubeconfig/--context point at it"))]):
+                _, url, headers, payload, _ = self._api.param_serialize(
+                    method, path, header_params={"Accept": "application/json", "Content-Type": content_type},
+                    body=body, auth_settings=["BearerToken"])
+                response = self._api.call_api(method, url, header_params=headers, body=payload,
+                                              _request_timeout=_TIMEOUT)
+                data = response.read()
+        except ApiException as exc:
+            return self._failed(method, path, int(exc.status or 0), exc.body or exc.reason or "", ok_missing)
+        if not 200 <= int(response.status) < 300:
+            return self._failed(method, path, int(response.status), data or response.reason or "", ok_missing)
+        return json.loads(data) if data else None
+
+    def _failed(self, method: str, path: str, status: int, body: Any, ok_missing: bool) -> Any:
+        reason = _reason(body)
+        if status == 404 and ok_missing:
             return None
-        if response.status_code == 409:
-            raise ObjectConflict(f"{method} {path}: conflict: {_reason(response)}")
-        if response.status_code in (401, 403):
-            raise ClusterError(f"{method} {path}: the API server refused our credentials ({response.status_code}: "
-                               f"{_reason(response)})", hint="use a kubeconfig user allowed to manage kube-system")
-        if response.status_code >= 400:
-            raise ClusterError(f"{method} {path}: HTTP {response.status_code}: {_reason(response)}")
-        return response.json() if response.content else None
+        if status == 409:
+            raise ObjectConflict(f"{method} {path}: conflict: {reason}")
+        if status in (401, 403):
+            raise ClusterError(f"{method} {path}: the API server refused our credentials ({status}: {reason})",
+                               hint="use a kubeconfig user allowed to manage kube-system")
+        if status == 0 and reason.startswith("SSLError"):
+            raise ClusterError(f"TLS error talking to {self.server}: {reason.splitlines()[-1]}",
+                               hint="check the kubeconfig's certificate-authority")
+        if status == 0:
+            raise ClusterError(f"cannot reach the API server at {self.server}: {reason}",
+                               hint="check that the cluster is up and --kubeconfig/--context point at it")
+        raise ClusterError(f"{method} {path}: HTTP {status}: {reason}")
 
     def get(self, path: str) -> Any:
         return self.request("GET", path, ok_missing=True)
@@ -93,29 +170,19 @@ class KubeClient:
         return str(self.request("GET", "/version")["gitVersion"])
 
 
-def _reason(response: requests.Response) -> str:
+def _reason(body: Any) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     try:
-        return str(response.json().get("message", response.reason))
+        data = json.loads(text)
     except ValueError:
-        return response.reason or ""
+        return text.strip()
+    return str(data.get("message", text)) if isinstance(data, Mapping) else text
 
 
-def _exec_token(spec: Any) -> str | None:
-    argv = [str(spec.get("command"))] + [str(a) for a in spec.get("args") or []]
-    env = dict(os.environ)
-    for item in spec.get("env") or []:
-        env[str(item["name"])] = str(item["value"])
-    try:
-        out = subprocess.run(argv, capture_output=True, check=True, timeout=60, env=env)  # noqa: S603
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ClusterError(f"kubeconfig exec plugin {argv[0]!r} failed", hint="run it by hand to see why") from exc
-    status = json.loads(out.stdout).get("status", {})
-    token = status.get("token")
-    return str(token) if token else None
+def connect(access: ClusterAccess) -> KubeClient:
+    """A client for the cluster `access` names (the kubeconfig's context, or the pod's service account)."""
+    configuration, server = _configuration(access)
+    return KubeClient(configuration, server, access.describe())
 
 
-def connect(kubeconfig: Path, context: str | None) -> KubeClient:
-    """A client for the kubeconfig's context (the current one when `context` is None)."""
-    config = to_plain(parse_yaml(read_text(kubeconfig), str(kubeconfig)))
-    endpoint = parse_kubeconfig(config, str(kubeconfig), context=context, base=kubeconfig.parent, read=read_bytes)
-    return KubeClient(endpoint)
+

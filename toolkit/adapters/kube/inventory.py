@@ -5,17 +5,20 @@ hold secrets), updated after every release so an interrupted apply can be resume
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import re
 import threading
 from typing import Any
 
 from toolkit.adapters.kube.client import KubeClient
-from toolkit.errors import ObjectConflict
+from toolkit.errors import InventoryCorrupt, ObjectConflict
 
-__all__ = ["Inventory", "inventory_name"]
+__all__ = ["FORMAT_VERSION", "Inventory", "inventory_name"]
 
 _KEY = "inventory.json"
+FORMAT_VERSION = 2
+"""Version 2 adds `formatVersion` itself; version 1 documents (none) are read and rewritten."""
 
 
 def inventory_name(cluster: str) -> str:
@@ -36,10 +39,44 @@ class Inventory:
     def _read(self) -> tuple[dict[str, Any], str | None]:
         secret = self.kube.get(f"{self._path}/{self.name}")
         if secret is None:
-            return {"cluster": self.cluster, "releases": []}, None
+            return {"formatVersion": FORMAT_VERSION, "cluster": self.cluster, "releases": []}, None
         raw = (secret.get("data") or {}).get(_KEY)
-        data = json.loads(base64.b64decode(raw)) if raw else {"cluster": self.cluster, "releases": []}
+        data: dict[str, Any] = self._decoded(secret, raw) if raw else {"cluster": self.cluster, "releases": []}
+        data["formatVersion"] = FORMAT_VERSION  # version 1 had none; the next write rewrites it
         return data, str(secret["metadata"]["resourceVersion"])
+
+    def _decoded(self, secret: dict[str, Any], raw: Any) -> dict[str, Any]:
+        """The inventory document, or InventoryCorrupt naming the Secret and the repair."""
+        where = f"inventory Secret {self.namespace}/{self.name}"
+        repair = (f"repair it with `tke-catalog apply CLUSTER.yaml --rebuild-inventory` (rebuilt from the ownership "
+                  f"marks on helm's release Secrets), or delete the Secret if it is not tke-catalog's")
+        owner = ((secret.get("metadata") or {}).get("annotations") or {}).get("tke-catalog.io/cluster")
+        if secret.get("type") != "tke-catalog.io/inventory" or owner not in (None, self.cluster):
+            raise InventoryCorrupt(f"{where} is not this Cluster's inventory (type {secret.get('type')!r}, "
+                                   f"cluster {owner!r})", hint=repair)
+        try:
+            data = json.loads(base64.b64decode(raw, validate=True))
+        except (ValueError, binascii.Error) as exc:
+            raise InventoryCorrupt(f"{where} holds no readable JSON ({type(exc).__name__})", hint=repair) from exc
+        releases = data.get("releases") if isinstance(data, dict) else None
+        if not isinstance(releases, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("namespace"), str)
+                for r in releases):
+            raise InventoryCorrupt(f"{where} is not an inventory document (no list of releases with name and "
+                                   "namespace)", hint=repair)
+        if isinstance(data.get("formatVersion"), int) and data["formatVersion"] > FORMAT_VERSION:
+            raise InventoryCorrupt(f"{where} has format version {data['formatVersion']}, newer than this "
+                                   f"tke-catalog reads ({FORMAT_VERSION})", hint="upgrade tke-catalog")
+        document: dict[str, Any] = data
+        return document
+
+    def replace_all(self, releases: list[dict[str, Any]]) -> None:
+        """Write a new inventory holding exactly `releases`, over whatever is there (the rebuild)."""
+        with self._lock:
+            secret = self.kube.get(f"{self._path}/{self.name}")
+            version = str(secret["metadata"]["resourceVersion"]) if secret is not None else None
+            self._write({"formatVersion": FORMAT_VERSION, "cluster": self.cluster,
+                         "releases": sorted(releases, key=lambda r: (r["namespace"], r["name"]))}, version)
 
     def load(self) -> dict[str, Any]:
         """The state document `{"cluster", "releases": [...]}` (empty when nothing was installed yet)."""

@@ -1,5 +1,10 @@
 """The apply lock: a coordination.k8s.io Lease per Cluster, renewed while we work. A second apply
-waits for it or refuses, naming the holder; a lease its holder stopped renewing (killed) expires."""
+waits for it or refuses, naming the holder; a lease its holder stopped renewing (killed) expires.
+
+Fencing: `ensure_held()` renews the Lease synchronously and raises LeaseLost when it is gone or someone
+else holds it, so every write apply makes (a helm action, an inventory update) happens only right after
+we proved we hold it. The background renewer notices a loss too, and `ensure_held()` then fails at once.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from typing import Any
 
 from toolkit.adapters.kube.client import KubeClient
 from toolkit.adapters.kube.inventory import inventory_name
-from toolkit.errors import LockHeld, ObjectConflict, OperationalError
+from toolkit.errors import LeaseLost, LockHeld, ObjectConflict, OperationalError
 
 __all__ = ["ApplyLock"]
 
@@ -63,6 +68,9 @@ class ApplyLock:
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
+        self._lost: str | None = None
+        self._renewed_at = 0.0
+        self._guard = threading.Lock()
 
     def _body(self, version: str | None, acquired: str) -> dict[str, Any]:
         now = self.clock().strftime(_FORMAT)
@@ -109,17 +117,49 @@ class ApplyLock:
                                hint="wait for it to finish, or pass --lock-timeout to wait longer")
             time.sleep(poll)
         self._stop.clear()
+        self._lost = None
+        self._renewed_at = time.monotonic()
         self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewer", daemon=True)
         self._renewer.start()
+
+    def _renew(self) -> None:
+        """Renew once; LeaseLost when the Lease is gone or held by someone else."""
+        path = f"{self._path}/{self.name}"
+        lease = self.kube.get(path)
+        holder = (lease.get("spec") or {}).get("holderIdentity") if lease is not None else None
+        if lease is None or holder != self.identity:
+            self._lost = (f"the Lease {self.namespace}/{self.name} was deleted" if lease is None
+                          else f"the Lease {self.namespace}/{self.name} is now held by {holder}")
+            raise LeaseLost(self._lost + "; stopped before the next change",
+                            hint="another apply may be working on this Cluster: let it finish, then re-run")
+        body = self._body(lease["metadata"]["resourceVersion"], lease["spec"].get("acquireTime", ""))
+        self.kube.request("PUT", path, body)
+        self._renewed_at = time.monotonic()
+
+    def ensure_held(self) -> None:
+        """Prove we still hold the Lease (renewing it) right before a write; LeaseLost otherwise."""
+        with self._guard:
+            if self._lost is not None:
+                raise LeaseLost(self._lost + "; stopped before the next change",
+                                hint="another apply may be working on this Cluster: let it finish, then re-run")
+            try:
+                self._renew()
+            except LeaseLost:
+                raise
+            except OperationalError as exc:
+                if time.monotonic() - self._renewed_at < self.duration / 2:
+                    return  # a passing API error: the last renewal still covers us
+                self._lost = f"the Lease {self.namespace}/{self.name} could not be renewed ({exc.message})"
+                raise LeaseLost(self._lost, hint="check the API server, then re-run") from exc
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.duration / 3):
             try:
-                lease = self.kube.get(f"{self._path}/{self.name}")
-                if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.identity:
-                    return
-                body = self._body(lease["metadata"]["resourceVersion"], lease["spec"].get("acquireTime", ""))
-                self.kube.request("PUT", f"{self._path}/{self.name}", body)
+                with self._guard:
+                    if self._lost is None:
+                        self._renew()
+            except LeaseLost:
+                return
             except OperationalError:
                 continue
 

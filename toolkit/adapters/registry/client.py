@@ -33,7 +33,11 @@ from toolkit.adapters.registry.auth import (
     token_url,
 )
 from toolkit.adapters.registry.retry import RetryPolicy, is_retryable, send_with_retry
-from toolkit.adapters.registry.transport import HttpResponse, Transport, Urllib3Transport
+from toolkit.adapters.registry.transport import (
+    HttpResponse,
+    Transport,
+    Urllib3Transport,
+)
 from toolkit.core.credentials import Credentials
 from toolkit.core.oci_artifact import MANIFEST_MEDIA_TYPE
 from toolkit.errors import AuthenticationError, RegistryError

@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from toolkit.adapters.registry.transport import HttpResponse, Transport, TransportFailure
+from toolkit.adapters.registry.transport import (
+    HttpResponse,
+    Transport,
+    TransportFailure,
+)
 from toolkit.errors import RegistryError
 
 __all__ = ["RetryPolicy", "is_retryable", "send_with_retry"]

@@ -1,0 +1,70 @@
+"""What helm deployed, read from the cluster in bulk: release Secrets (one LIST per namespace), our
+ownership mark on them, and whether a release's objects still exist (API discovery, then one GET each)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from toolkit.adapters.kube.client import KubeClient
+from toolkit.core.helm_release import DeployedRelease, ReleaseObject, latest_releases
+from toolkit.errors import ClusterError
+
+__all__ = ["ReleaseReader"]
+
+
+class ReleaseReader:
+    """Reads helm's release records and the objects they made; caches API discovery per client."""
+
+    def __init__(self, kube: KubeClient) -> None:
+        self.kube = kube
+        self._resources: dict[str, dict[str, tuple[str, bool]]] = {}
+        self._lock = threading.Lock()
+
+    def deployed(self, namespaces: Iterable[str]) -> dict[tuple[str, str], DeployedRelease]:
+        """(namespace, name) → newest revision of every helm release in `namespaces`."""
+        secrets: list[dict[str, Any]] = []
+        for namespace in sorted(set(namespaces)):
+            listed = self.kube.get(f"/api/v1/namespaces/{namespace}/secrets?labelSelector=owner%3Dhelm")
+            secrets += (listed or {}).get("items") or []
+        return latest_releases(secrets)
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        """Whether the namespace exists; None when the API does not let us look (403)."""
+        try:
+            return self.kube.get(f"/api/v1/namespaces/{quote(namespace)}") is not None
+        except ClusterError as exc:
+            if "refused our credentials" in exc.message:
+                return None
+            raise
+
+    def _resources_of(self, api_version: str) -> dict[str, tuple[str, bool]]:
+        """kind → (plural resource, namespaced) for one group/version, from API discovery."""
+        with self._lock:
+            if api_version not in self._resources:
+                path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+                listed = self.kube.get(path) or {}
+                self._resources[api_version] = {
+                    r["kind"]: (r["name"], bool(r.get("namespaced")))
+                    for r in listed.get("resources") or [] if "/" not in r.get("name", "")}
+            return self._resources[api_version]
+
+    def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        """The release's objects the API server no longer has (deleted by hand, or never created)."""
+        gone = []
+        for obj in objects:
+            known = self._resources_of(obj.api_version).get(obj.kind)
+            if known is None:
+                continue  # a kind this server does not serve (yet): not ours to judge here
+            plural, namespaced = known
+            base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
+            where = f"/namespaces/{quote(obj.namespace or release.namespace)}" if namespaced else ""
+            try:
+                found = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
+            except ClusterError:
+                continue
+            if found is None:
+                gone.append(obj)
+        return gone
