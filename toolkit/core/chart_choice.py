@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from toolkit.core.cluster import Cluster
 from toolkit.core.findings import Finding, Severity
-from toolkit.core.model import ChartSource
+from toolkit.core.model import ChartInfo, ChartSource
 from toolkit.core.wanted import WantedApp
 from toolkit.errors import InputError
 
@@ -31,6 +31,11 @@ def load_chart(cluster: Cluster, charts: ChartSource, item: WantedApp, findings:
                                         rule="chart", hint=hint))
         return
     wanted_version = spec.chart_version if spec else None
+    if not wanted_version and len(versions) > 1:
+        fitting = _newest_fitting(cluster, charts, item, versions)
+        if fitting is not None:
+            item.info = fitting  # the support matrix's rule: the newest version that admits the cluster
+            return
     chosen = _choose_version(wanted_version, versions)
     if isinstance(chosen, Finding):
         findings.append(cluster.finding(f"release `{item.release}`: {chosen.message}", version_path,
@@ -43,18 +48,42 @@ def load_chart(cluster: Cluster, charts: ChartSource, item: WantedApp, findings:
         return
     kube = item.info.kube_version
     if kube:
-        from toolkit.core.semver_range import best_match
-
         plain = ".".join(map(str, cluster.kube_version))
-        try:
-            fits = best_match(kube, [plain]) is not None
-        except InputError:
-            fits = True  # a malformed kubeVersion is lint's business
-        if not fits:
+        if not _fits(kube, cluster):
             findings.append(cluster.finding(
                 f"release `{item.release}`: chart {item.info.name} {item.info.version} needs Kubernetes {kube}, "
                 f"the Cluster runs {cluster.version}", ["spec", "version"], rule="kube-version",
                 hint=f"upgrade the Cluster's Kubernetes or pick a chart version that supports {plain}"))
+
+
+def _fits(kube: str | None, cluster: Cluster) -> bool:
+    from toolkit.core.semver_range import best_match
+
+    if not kube:
+        return True
+    try:
+        return best_match(kube, [".".join(map(str, cluster.kube_version))]) is not None
+    except InputError:
+        return True  # a malformed kubeVersion is lint's business
+
+
+def _newest_fitting(cluster: Cluster, charts: ChartSource, item: WantedApp, versions: Sequence[str]) -> ChartInfo | None:
+    """With no chartVersion asked for: the newest chart version whose kubeVersion admits the cluster."""
+    from toolkit.core.semver_range import best_match
+
+    remaining = list(versions)
+    while remaining:
+        best = best_match("*", remaining)
+        if best is None:
+            return None
+        remaining.remove(best)
+        try:
+            info = charts.load(item.ref, best)
+        except InputError:
+            continue
+        if _fits(info.kube_version, cluster):
+            return info
+    return None
 
 
 def _choose_version(wanted: str | None, versions: Sequence[str]) -> str | Finding:
