@@ -226,3 +226,17 @@ def test_a_prerelease_chart_is_a_noop_on_the_second_apply(world: World) -> None:
     again = world.apply()
     assert outcomes(again)["addon-a"] == "unchanged"
     assert world.helm.verbs("upgrade_install") == []
+
+
+def test_uninstalls_run_dependents_first(world: World) -> None:
+    world.apply()
+    for name in ("addon-b", "addon-a"):  # drop both bootstrap apps: addon-b depends on addon-a
+        text = world.cluster_file.read_text()
+        start = text.index(f"    - app:\n        metadata:\n          name: {name}")
+        end = text.find("    - app:", start + 10)
+        world.cluster_file.write_text(text[:start] + (text[end:] if end != -1 else ""))
+    world.helm.delay = 0.05
+    result = world.apply(prune=True)
+    assert outcomes(result)["addon-a"] == "uninstalled" and outcomes(result)["addon-b"] == "uninstalled"
+    calls = world.helm.verbs("uninstall", "uninstalled")
+    assert calls.index(("uninstalled", "addons/addon-b")) < calls.index(("uninstall", "addons/addon-a"))

@@ -146,3 +146,19 @@ def test_apply_refuses_a_generated_name(tmp_path: Path) -> None:
                   cache=tmp_path, options=ApplyOptions(), allow_critical_removal=False,
                   confirm=lambda plan: True, progress=lambda line: None)
     assert helm.calls == [] and kube.requests == []
+
+
+def test_a_secret_value_is_never_quoted_in_a_finding(tmp_path: Path) -> None:
+    text = (CORPUS / "no-version-docker.yaml").read_text().replace(
+        "  type: Baremetal\n", "  type: Baremetal\n  machines:\n    - ip: 10.0.0.9\n      password: 12345678\n")
+    path = tmp_path / "pw.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["plan", str(path), "--root", str(ROOT), "-o", "json"])
+    assert result.exit_code == EXIT_INPUT
+    assert "password" in result.stdout and "12345678" not in result.output
+
+
+def test_a_null_in_a_string_list_keeps_the_positions_of_the_others() -> None:
+    data, _ = apply_tkestack_defaults({"metadata": {"name": "cls-a"}, "spec": {"version": "1.21.4-tke.1",
+                                      "features": {"skipConditions": [None, "EnsureGalaxy"]}}})
+    assert data["spec"]["features"]["skipConditions"][:2] == ["", "EnsureGalaxy"]

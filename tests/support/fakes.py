@@ -126,8 +126,11 @@ class FakeHelm:
         self._record("uninstall", namespace, release)
         if release in self.fail_cleanup:
             raise HelmError(f"helm uninstall of {namespace}/{release} failed", stderr="cleanup failed")
+        if self.delay:
+            time.sleep(self.delay)
         with self._lock:
             self.releases.pop((namespace, release), None)
+        self._record("uninstalled", namespace, release)
 
     def rollback(self, release: str, namespace: str, revision: int | None, *, timeout: str,
                  wait: bool = False) -> None:

@@ -75,8 +75,8 @@ def _dead_on_this_host(label: str) -> bool:
     import socket
 
     match = re.match(r"^(.*)\.pid-(\d+)\.[0-9a-f]+$", label)
-    if not match or not holder_label(socket.gethostname()).endswith(match.group(1)):
-        return False
+    if not match or match.group(1) != holder_label(socket.gethostname()):
+        return False  # another host, or a label cut short: only the Lease's expiry can tell
     try:
         os.kill(int(match.group(2)), 0)
     except ProcessLookupError:

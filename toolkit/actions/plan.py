@@ -131,6 +131,10 @@ def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
 
     document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file.resolve(),
                                    cluster_text=read_text(cluster_file))
-    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
+    try:
+        write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write the plan there ({exc.strerror or exc})",
+                         hint="name a file in a folder that exists and that you may write") from exc
 
 

@@ -163,7 +163,8 @@ def installed_state(cluster: str, releases: list[ReleaseInfo], inventory: Mappin
             version=record.version if record else info.chart_version,
             digest=str(entry.get("digest", "")) if entry else "",
             values=record.values if record is not None else entry_values, status=info.status,
-            revision=info.revision, recorded_revision=int(entry["revision"]) if entry and entry.get("revision") else None,
+            revision=info.revision,
+            recorded_revision=int(entry["revision"]) if entry and str(entry.get("revision", "")).isdigit() else None,
             recorded_values=entry_values if entry else None, owner=record.owner if record else None,
             installed_by=record.description if record else "",
             missing_objects=tuple((missing or {}).get(key, ())), live=record is not None))

@@ -7,6 +7,7 @@ exactly one action; `main` is the one place where errors become messages and exi
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -111,5 +112,7 @@ def cli(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; `_ToolkitGroup.main` maps every outcome to its exit code."""
+    """Run the CLI; `_ToolkitGroup.main` maps every outcome to its exit code. Libraries that log on
+    the root logger (the kubernetes client does) would otherwise print raw lines on stderr."""
+    logging.getLogger().addHandler(logging.NullHandler())
     cli.main(args=argv, prog_name="tke-catalog")

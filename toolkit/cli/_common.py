@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +17,19 @@ from toolkit.core.findings import Finding, Severity, format_findings
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["echo_json", "helm_option", "output_option", "render_findings", "root_option", "settings_from"]
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """A Go duration as helm takes it (`90s`, `5m`, `1h30m`), checked before anything runs."""
+
+    name = "duration"
+    _PATTERN = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not self._PATTERN.match(text):
+            self.fail(f"{value!r} is not a duration: write e.g. 90s, 5m or 1h30m", param, ctx)
+        return text
 
 
 def output_option(*choices: str) -> Callable[[F], F]:

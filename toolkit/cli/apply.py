@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import (
+    Duration,
     echo_json,
     helm_option,
     output_option,
@@ -30,7 +31,8 @@ from toolkit.errors import ApplyFailed, ConflictError, LeaseLost, UsageError
 @click.option("--prune", is_flag=True, help="Uninstall releases this toolkit installed that are no longer wanted.")
 @click.option("--allow-critical-removal", is_flag=True, help="Allow uninstalling critical apps (the CNI, DNS).")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for each release to become ready.")
-@click.option("--timeout", default="300s", show_default=True, help="Per-release helm timeout (e.g. 90s, 5m).")
+@click.option("--timeout", type=Duration(), default="300s", show_default=True,
+              help="Per-release helm timeout (e.g. 90s, 5m).")
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another apply on this Cluster to finish.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting (required when not on a terminal).")
@@ -95,9 +97,11 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
         raise ConflictError(f"left untouched: {', '.join(refused)} (not installed by tke-catalog)",
                             hint="pass --take-over NAME (or set takeOver: true on the app) to take one over")
     if not result.ok:
-        failed = sum(1 for r in result.releases if r.outcome.value in ("failed", "skipped"))
-        raise ApplyFailed(f"{failed} release(s) failed or were skipped; the others were applied",
-                          hint="fix the failures reported above and re-run apply")
+        bad = [r for r in result.releases if r.outcome.value in ("failed", "skipped", "installed, not recorded",
+                                                                  "refused")]
+        kinds = ", ".join(sorted({r.outcome.value for r in bad}))
+        raise ApplyFailed(f"{len(bad)} release(s) not applied cleanly ({kinds}); the others were applied",
+                          hint="fix the problems reported above and re-run apply (it resumes)")
 
 
 COMMANDS = [apply_command]

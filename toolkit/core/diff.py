@@ -134,6 +134,7 @@ def planned_removals(catalog: Catalog, wanted: Mapping[str, WantedApp], state: I
             if target in names:
                 deps[target].append(r.name)  # `target` is removed after `r`
     depth = levels(deps)
+    needs = {r.name: sorted(target for target, after in deps.items() if r.name in after) for r in gone}
 
     out = []
     for r in gone:
@@ -141,6 +142,7 @@ def planned_removals(catalog: Catalog, wanted: Mapping[str, WantedApp], state: I
         out.append(PlannedRelease(
             name=r.name, namespace=r.namespace, chart=r.chart, version=r.version, digest=r.digest,
             action=Action.UNINSTALL, wave=depth[r.name], reason="no longer wanted by the Cluster",
+            depends_on=tuple(needs[r.name]),  # its dependencies: removed after it (apply reverses the order)
             changed_values=(), values=r.values, app=app.name if app else r.chart,
             critical=bool(app and app.critical), source="", previous_version=r.version, previous_digest=r.digest,
         ))

@@ -21,6 +21,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from toolkit.core.findings import Finding, Severity, json_path
+from toolkit.core.values import REDACTED, is_secret_key
 from toolkit.core.yamldoc import line_of
 from toolkit.errors import SchemaError
 
@@ -125,15 +126,21 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _short(value: Any) -> str:
+def _quoted(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _expand(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    """(path, message, hint) triples for one jsonschema error; extra keys become one entry each."""
+    """(path, message, hint) triples for one jsonschema error; extra keys become one entry each. A value
+    under a secret-looking key (password, token, ...) is never quoted."""
     path: tuple[str | int, ...] = tuple(error.absolute_path)
     kind = error.validator
+    secret = any(isinstance(p, str) and is_secret_key(p) for p in path)
+
+    def _short(value: Any) -> str:
+        return REDACTED if secret else _quoted(value)
+
     if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, Mapping):
         schema = error.schema if isinstance(error.schema, Mapping) else {}
         known = list(schema.get("properties", {}) or {})
@@ -162,7 +169,7 @@ def _expand(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, st
         best = min(error.context, key=lambda e: (-len(e.absolute_path), e.validator != "type"))
         inner = _expand(best)
         return [(p, m, h) for p, m, h in inner]
-    return [(path, error.message, None)]
+    return [(path, f"invalid value ({kind} {_quoted(error.validator_value)})" if secret else error.message, None)]
 
 
 def _extra_keys(error: ValidationError, known: Sequence[str]) -> list[str]:

@@ -75,7 +75,7 @@ def _normalized(value: Any, key: str | None = None) -> Any:
             out[k] = _normalized(v, str(k))
         return out
     if isinstance(value, list):
-        return [_normalized(item) for item in value if item is not None]
+        return ["" if item is None else _normalized(item) for item in value]  # Go: null in a []T is T's zero
     return value
 
 

@@ -108,15 +108,18 @@ def wanted_apps(cluster: Cluster, catalog: Catalog, findings: list[Finding]) -> 
                 f"unknown app `{spec.chart_name}`: it is not in the catalog and has no repoURL",
                 spec.path("spec", "chart", "chartName"), rule="unknown-app",
                 hint=hint + " (or set chart.repoURL to install a custom chart, e.g. oci://registry/charts)"))
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for key, item in wanted.items():
-        other = seen.get((item.namespace, item.release))
+        other = seen.get(item.release)
         if other is not None:
             path = item.spec.path("spec", "name") if item.spec else ["spec", "bootstrapApps"]
+            where = (f"in namespace `{item.namespace}`" if other[1] == item.namespace else
+                     f"(in namespaces `{other[1]}` and `{item.namespace}`: a Cluster's release names must be unique, "
+                     "since dependencies, the inventory and apply's report name releases by name)")
             findings.append(cluster.finding(
-                f"apps `{other}` and `{key}` would both be release `{item.release}` in namespace `{item.namespace}`",
-                path, rule="duplicate-app", hint="give one of them another spec.name or targetNamespace"))
-        seen[(item.namespace, item.release)] = key
+                f"apps `{other[0]}` and `{key}` would both be release `{item.release}` {where}",
+                path, rule="duplicate-app", hint="give one of them another spec.name"))
+        seen[item.release] = (key, item.namespace)
     return wanted
 
 
@@ -168,6 +171,11 @@ def resolve_dependencies(cluster: Cluster, catalog: Catalog, wanted: dict[str, W
                        else "it is not a default")
                 hint = f"add `{dep}` as a bootstrap app" if not needed.when or not needed.default else (
                     f"change the Cluster so that {needed.describe_when()}, or drop `{key}`")
+                skip = needed.skip_condition
+                if skip is not None and skip in cluster.features.skip_conditions and needed.default and \
+                        needed.matches(cluster.features.as_conditions()):
+                    why = f"skipConditions skip it ({skip})"
+                    hint = f"remove {skip} from skipConditions, list `{dep}` in bootstrapApps, or drop `{key}`"
                 findings.append(cluster.finding(
                     f"app `{key}` depends on `{dep}`{origin}, which is not in the plan ({why})", path,
                     rule="missing-dependency", hint=hint))

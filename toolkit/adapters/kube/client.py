@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml  # type: ignore[import-untyped]
+
 from toolkit.errors import (
     ClusterError,
     InputError,
@@ -99,6 +101,9 @@ def _configuration(access: ClusterAccess) -> tuple[Any, str]:
     except ConfigException as exc:
         raise InputError(f"kubeconfig {access.describe()}: {exc}",
                          hint="check the context name (--context) and the kubeconfig's clusters and users") from exc
+    except (yaml.YAMLError, TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise InputError(f"kubeconfig {access.describe()} is not a readable kubeconfig ({type(exc).__name__})",
+                         hint="check the file: a kubeconfig is a YAML mapping with clusters, users and contexts") from exc
     return configuration, str(configuration.host)
 
 

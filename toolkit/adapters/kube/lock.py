@@ -133,7 +133,18 @@ class ApplyLock:
             raise LeaseLost(self._lost + "; stopped before the next change",
                             hint="another apply may be working on this Cluster: let it finish, then re-run")
         body = self._body(lease["metadata"]["resourceVersion"], lease["spec"].get("acquireTime", ""))
-        self.kube.request("PUT", path, body)
+        try:
+            self.kube.request("PUT", path, body)
+        except ObjectConflict:
+            # the Lease changed between our read and our write: ours only if we still hold it (our own
+            # renewer thread may have renewed it); anyone else's is a loss, never a passing error
+            again = self.kube.get(path)
+            if again is None or (again.get("spec") or {}).get("holderIdentity") != self.identity:
+                holder = (again.get("spec") or {}).get("holderIdentity") if again else None
+                self._lost = (f"the Lease {self.namespace}/{self.name} was deleted" if again is None
+                              else f"the Lease {self.namespace}/{self.name} is now held by {holder}")
+                raise LeaseLost(self._lost + "; stopped before the next change",
+                                hint="another apply may be working on this Cluster: let it finish, then re-run")
         self._renewed_at = time.monotonic()
 
     def ensure_held(self) -> None:
