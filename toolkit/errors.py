@@ -224,7 +224,12 @@ class VersionConflict(ConflictError):
 
 
 class ClusterError(OperationalError):
-    """The Kubernetes API server failed or could not be reached."""
+    """The Kubernetes API server failed or could not be reached; `status` holds the HTTP status when
+    there was one."""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
 
 
 class ObjectConflict(ClusterError):

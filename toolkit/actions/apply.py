@@ -37,10 +37,12 @@ from toolkit.core.model import (
 from toolkit.core.saved_plan import check_saved_plan
 from toolkit.errors import (
     ApplyCancelled,
+    ApplyFailed,
     ConflictError,
     InputError,
     InventoryCorrupt,
     LeaseLost,
+    ToolkitError,
 )
 
 __all__ = [
@@ -69,6 +71,9 @@ class Outcome(enum.Enum):
     REFUSED = "refused"  # a release of this name tke-catalog does not own: left untouched
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+_NOT_CLEAN = frozenset({Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED, Outcome.REFUSED})
 
 
 @dataclass(frozen=True)
@@ -114,22 +119,34 @@ class ApplyResult:
     lease_lost: str | None = None  # why apply stopped early: the Lease was deleted or taken
 
     @property
+    def not_clean(self) -> list[ReleaseResult]:
+        """The releases that did not end as planned."""
+        return [r for r in self.releases if r.outcome in _NOT_CLEAN]
+
+    @property
     def ok(self) -> bool:
-        return self.lease_lost is None and not any(
-            r.outcome in (Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED, Outcome.REFUSED)
-            for r in self.releases)
+        return self.lease_lost is None and not self.not_clean
 
     @property
     def refused_only(self) -> bool:
         """True when the only problems are releases we refused to take over (exit 4, not 1)."""
-        bad = [r for r in self.releases if r.outcome in (Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED,
-                                                          Outcome.REFUSED)]
-        return self.lease_lost is None and bool(bad) and all(
-            r.outcome is Outcome.REFUSED or r.outcome is Outcome.SKIPPED and r.because in self._refused for r in bad)
+        refused = {r.name for r in self.releases if r.outcome is Outcome.REFUSED}
+        return self.lease_lost is None and bool(refused) and all(
+            r.name in refused or r.outcome is Outcome.SKIPPED and r.because in refused for r in self.not_clean)
 
-    @property
-    def _refused(self) -> set[str]:
-        return {r.name for r in self.releases if r.outcome is Outcome.REFUSED}
+    def problem(self) -> ToolkitError | None:
+        """The error that ends the run after its report, when it did not end clean (its exit code)."""
+        if self.lease_lost:
+            return LeaseLost(self.lease_lost, hint="another apply may hold the Lease now: let it finish, then re-run")
+        if self.refused_only:
+            refused = [r.name for r in self.releases if r.outcome is Outcome.REFUSED]
+            return ConflictError(f"left untouched: {', '.join(refused)} (not installed by tke-catalog)",
+                                 hint="pass --take-over NAME (or set takeOver: true on the app) to take one over")
+        if self.not_clean:
+            kinds = ", ".join(sorted({r.outcome.value for r in self.not_clean}))
+            return ApplyFailed(f"{len(self.not_clean)} release(s) not applied cleanly ({kinds}); the others were "
+                               "applied", hint="fix the problems reported above and re-run apply (it resumes)")
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         counts = {o.value: sum(1 for r in self.releases if r.outcome is o) for o in Outcome}

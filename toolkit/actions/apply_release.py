@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.adapters.files import read_tree, write_atomic
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
+from toolkit.adapters.kube.lock import holder_is_dead
 from toolkit.core.archive import build_chart_archive
 from toolkit.core.chart import parse_chart
+from toolkit.core.duration import duration_seconds
 from toolkit.core.helm_release import (
     HOLDER_LABEL,
     OWNER_LABEL,
@@ -61,29 +63,12 @@ def _other_live_apply(record: DeployedRelease | None, holder: str, now: datetime
     if record is None or not record.holder or record.holder == holder_label(holder):
         return None
     other = record.holder
-    if _dead_on_this_host(other):
+    if holder_is_dead(other):
         return None  # a killed apply on this machine: its leftover is ours to recover
     when = _timestamp(record.last_deployed)
     if when is None:
         return other  # a pending revision we cannot date: assume it may still be running
     return other if now - when < grace else None
-
-
-def _dead_on_this_host(label: str) -> bool:
-    """True for a holder label (`host.pid-N.uuid`) of this host whose process is gone."""
-    import os
-    import socket
-
-    match = re.match(r"^(.*)\.pid-(\d+)\.[0-9a-f]+$", label)
-    if not match or match.group(1) != holder_label(socket.gethostname()):
-        return False  # another host, or a label cut short: only the Lease's expiry can tell
-    try:
-        os.kill(int(match.group(2)), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _timestamp(text: str) -> datetime.datetime | None:
@@ -105,7 +90,7 @@ def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str
     that apply may still be running its helm, and lost the Lease only to us."""
     recovered = []
     holder = getattr(lock, "identity", "")
-    grace = datetime.timedelta(seconds=_seconds(timeout) + 60)
+    grace = datetime.timedelta(seconds=(duration_seconds(timeout) or 300.0) + 60)
     for info in releases:
         stuck = info.status in _PENDING or (info.status == "failed" and info.revision == 1)
         if not stuck:
@@ -128,15 +113,6 @@ def recover_pending(helm: HelmLike, releases: list[ReleaseInfo], *, timeout: str
             helm.rollback(info.name, info.namespace, None, timeout=timeout)
         recovered.append(f"{info.namespace}/{info.name}")
     return recovered
-
-
-def _seconds(timeout: str) -> float:
-    text = timeout.strip()
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        return float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
-    except ValueError:
-        return 300.0
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from toolkit.adapters.settings import Settings, load_settings
+from toolkit.core.duration import duration_seconds
 from toolkit.core.findings import Finding, Severity, format_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,11 +23,10 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
     """A Go duration as helm takes it (`90s`, `5m`, `1h30m`), checked before anything runs."""
 
     name = "duration"
-    _PATTERN = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip()
-        if not self._PATTERN.match(text):
+        if duration_seconds(text) is None:
             self.fail(f"{value!r} is not a duration: write e.g. 90s, 5m or 1h30m", param, ctx)
         return text
 

@@ -17,7 +17,7 @@ from toolkit.cli._common import (
 )
 from toolkit.cli._progress import Progress
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.errors import ApplyFailed, ConflictError, LeaseLost, UsageError
+from toolkit.errors import UsageError
 
 
 @click.command("apply")
@@ -90,18 +90,9 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
             click.echo(f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip())
         summary = result.as_dict()["summary"]
         click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
-    if result.lease_lost:
-        raise LeaseLost(result.lease_lost, hint="another apply may hold the Lease now: let it finish, then re-run")
-    if result.refused_only:
-        refused = [r.name for r in result.releases if r.outcome.value == "refused"]
-        raise ConflictError(f"left untouched: {', '.join(refused)} (not installed by tke-catalog)",
-                            hint="pass --take-over NAME (or set takeOver: true on the app) to take one over")
-    if not result.ok:
-        bad = [r for r in result.releases if r.outcome.value in ("failed", "skipped", "installed, not recorded",
-                                                                  "refused")]
-        kinds = ", ".join(sorted({r.outcome.value for r in bad}))
-        raise ApplyFailed(f"{len(bad)} release(s) not applied cleanly ({kinds}); the others were applied",
-                          hint="fix the problems reported above and re-run apply (it resumes)")
+    problem = result.problem()
+    if problem is not None:
+        raise problem
 
 
 COMMANDS = [apply_command]

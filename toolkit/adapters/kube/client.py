@@ -155,17 +155,17 @@ class KubeClient:
         if status == 404 and ok_missing:
             return None
         if status == 409:
-            raise ObjectConflict(f"{method} {path}: conflict: {reason}")
+            raise ObjectConflict(f"{method} {path}: conflict: {reason}", status=status)
         if status in (401, 403):
             raise ClusterError(f"{method} {path}: the API server refused our credentials ({status}: {reason})",
-                               hint="use a kubeconfig user allowed to manage kube-system")
+                               hint="use a kubeconfig user allowed to manage kube-system", status=status)
         if status == 0 and reason.startswith("SSLError"):
             raise ClusterError(f"TLS error talking to {self.server}: {reason.splitlines()[-1]}",
                                hint="check the kubeconfig's certificate-authority")
         if status == 0:
             raise ClusterError(f"cannot reach the API server at {self.server}: {reason}",
                                hint="check that the cluster is up and --kubeconfig/--context point at it")
-        raise ClusterError(f"{method} {path}: HTTP {status}: {reason}")
+        raise ClusterError(f"{method} {path}: HTTP {status}: {reason}", status=status)
 
     def get(self, path: str) -> Any:
         return self.request("GET", path, ok_missing=True)

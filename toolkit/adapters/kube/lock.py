@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import socket
 import threading
 import time
@@ -19,9 +20,10 @@ from typing import Any
 
 from toolkit.adapters.kube.client import KubeClient
 from toolkit.adapters.kube.inventory import inventory_name
+from toolkit.core.helm_release import holder_label
 from toolkit.errors import LeaseLost, LockHeld, ObjectConflict, OperationalError
 
-__all__ = ["ApplyLock"]
+__all__ = ["ApplyLock", "holder_is_dead"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -31,14 +33,20 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """True for a holder on this host whose process is gone (an apply killed hard): no need to wait."""
-    host, _, rest = holder.partition("/pid-")
-    pid = rest.split("/", 1)[0]
-    if host != socket.gethostname() or not pid.isdigit():
+_HOLDER = re.compile(r"^(?P<host>.*)[/.]pid-(?P<pid>\d+)[/.][0-9a-f]+$")
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True for a holder on this host whose process is gone (an apply killed hard): no need to wait.
+
+    `holder` is a Lease holder identity (`host/pid-N/uuid`) or its label form (`host.pid-N.uuid`, as
+    helm's release records carry it); the host must match exactly, else only expiry can tell."""
+    match = _HOLDER.match(holder)
+    host = socket.gethostname()
+    if not match or match.group("host") not in (host, holder_label(host)):
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(int(match.group("pid")), 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -95,7 +103,7 @@ class ApplyLock:
         holder = spec.get("holderIdentity")
         renewed = _parse(spec.get("renewTime"))
         expired = renewed is None or self.clock() > renewed + datetime.timedelta(
-            seconds=int(spec.get("leaseDurationSeconds") or self.duration)) or _holder_is_dead(str(holder or ""))
+            seconds=int(spec.get("leaseDurationSeconds") or self.duration)) or holder_is_dead(str(holder or ""))
         if holder and holder != self.identity and not expired:
             return f"{holder} (renewed {spec.get('renewTime')})"
         try:
@@ -122,37 +130,38 @@ class ApplyLock:
         self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewer", daemon=True)
         self._renewer.start()
 
-    def _renew(self) -> None:
-        """Renew once; LeaseLost when the Lease is gone or held by someone else."""
-        path = f"{self._path}/{self.name}"
-        lease = self.kube.get(path)
+    def _check_ours(self, lease: dict[str, Any] | None) -> None:
+        """LeaseLost (remembered) unless `lease` is still held by us."""
         holder = (lease.get("spec") or {}).get("holderIdentity") if lease is not None else None
         if lease is None or holder != self.identity:
             self._lost = (f"the Lease {self.namespace}/{self.name} was deleted" if lease is None
                           else f"the Lease {self.namespace}/{self.name} is now held by {holder}")
-            raise LeaseLost(self._lost + "; stopped before the next change",
-                            hint="another apply may be working on this Cluster: let it finish, then re-run")
+            raise self._loss()
+
+    def _loss(self) -> LeaseLost:
+        return LeaseLost(f"{self._lost}; stopped before the next change",
+                         hint="another apply may be working on this Cluster: let it finish, then re-run")
+
+    def _renew(self) -> None:
+        """Renew once; LeaseLost when the Lease is gone or held by someone else."""
+        path = f"{self._path}/{self.name}"
+        lease = self.kube.get(path)
+        self._check_ours(lease)
+        assert lease is not None
         body = self._body(lease["metadata"]["resourceVersion"], lease["spec"].get("acquireTime", ""))
         try:
             self.kube.request("PUT", path, body)
         except ObjectConflict:
             # the Lease changed between our read and our write: ours only if we still hold it (our own
             # renewer thread may have renewed it); anyone else's is a loss, never a passing error
-            again = self.kube.get(path)
-            if again is None or (again.get("spec") or {}).get("holderIdentity") != self.identity:
-                holder = (again.get("spec") or {}).get("holderIdentity") if again else None
-                self._lost = (f"the Lease {self.namespace}/{self.name} was deleted" if again is None
-                              else f"the Lease {self.namespace}/{self.name} is now held by {holder}")
-                raise LeaseLost(self._lost + "; stopped before the next change",
-                                hint="another apply may be working on this Cluster: let it finish, then re-run")
+            self._check_ours(self.kube.get(path))
         self._renewed_at = time.monotonic()
 
     def ensure_held(self) -> None:
         """Prove we still hold the Lease (renewing it) right before a write; LeaseLost otherwise."""
         with self._guard:
             if self._lost is not None:
-                raise LeaseLost(self._lost + "; stopped before the next change",
-                                hint="another apply may be working on this Cluster: let it finish, then re-run")
+                raise self._loss()
             try:
                 self._renew()
             except LeaseLost:

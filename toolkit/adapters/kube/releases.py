@@ -36,7 +36,7 @@ class ReleaseReader:
         try:
             return self.kube.get(f"/api/v1/namespaces/{quote(namespace)}") is not None
         except ClusterError as exc:
-            if "refused our credentials" in exc.message:
+            if exc.status == 403:
                 return None
             raise
 
