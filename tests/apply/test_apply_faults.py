@@ -36,6 +36,18 @@ def delete(project: ApplyProject, path: str) -> None:
     assert answer.ok, answer.text
 
 
+def live_plan(project: ApplyProject) -> dict[str, dict[str, object]]:
+    """`plan --kubeconfig -o json --detailed-exitcode` against the cluster: release name -> its plan entry."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    plan = CliRunner().invoke(cli, ["plan", str(project.cluster_file), "--root", str(project.root), "--kubeconfig",
+                                    str(project.env.kubeconfig), "-o", "json", "--detailed-exitcode"])
+    assert plan.exit_code == 2, plan.output  # changes pending
+    return {str(r["name"]): r for r in json.loads(plan.stdout)["releases"]}
+
+
 def history(project: ApplyProject, release: str, namespace: str) -> list[dict[str, object]]:
     out = helm(project, "history", release, "-n", namespace, "-o", "json")
     assert out.returncode == 0, out.stderr
@@ -72,6 +84,9 @@ def test_values_changed_by_hand_are_reported_and_reverted(project: ApplyProject)
                    project.addons, str(project.root / "charts" / "addons" / "addon-b"))
     assert changed.returncode == 0, changed.stderr
     assert project.config(project.addons, "addon-b")["data"]["extra"] == "by-hand"
+    entry = live_plan(project)["addon-b"]
+    assert entry["changedOutsideTkeCatalog"]
+    assert {"path": "$.data.extra", "old": "by-hand", "new": None} in entry["valueChanges"]  # type: ignore[operator]
     result = project.apply()
     assert outcomes(result)["addon-b"] == "upgraded"
     values = helm(project, "get", "values", "addon-b", "-n", project.addons, "-o", "json")
@@ -84,6 +99,8 @@ def test_a_deleted_object_is_drift_and_apply_recreates_it(project: ApplyProject)
     assert project.apply().exit_code == EXIT_OK
     delete(project, f"/api/v1/namespaces/{project.addons}/configmaps/addon-b-config")
     assert project.config(project.addons, "addon-b") is None
+    drift = live_plan(project)["addon-b"]["changedOutsideTkeCatalog"]
+    assert any("ConfigMap/addon-b-config" in str(d) for d in drift), drift  # type: ignore[union-attr]
     result = project.apply()
     assert outcomes(result)["addon-b"] == "upgraded"
     assert project.config(project.addons, "addon-b") is not None

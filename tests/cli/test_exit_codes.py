@@ -122,7 +122,7 @@ def test_64_a_named_root_that_is_no_project(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def silent_server() -> Iterator[str]:
+def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
     """A TCP server on 127.0.0.1 that accepts and never answers: a request to it hangs."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -140,7 +140,7 @@ def silent_server() -> Iterator[str]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"https://127.0.0.1:{server.getsockname()[1]}"
+    yield f"https://127.0.0.1:{server.getsockname()[1]}", held
     stop.set()
     thread.join(timeout=2)
     for conn in held:
@@ -148,11 +148,15 @@ def silent_server() -> Iterator[str]:
     server.close()
 
 
-def test_130_interrupted(tmp_path: Path, silent_server: str) -> None:
-    config = kubeconfig(tmp_path, silent_server)
+def test_130_interrupted(tmp_path: Path, silent_server: tuple[str, list[socket.socket]]) -> None:
+    server, connections = silent_server
+    config = kubeconfig(tmp_path, server)
     process = subprocess.Popen([sys.executable, "-m", "toolkit", "plan", EXAMPLE, "--kubeconfig", str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(2.0)  # started, and waiting on the silent API server
+    deadline = time.monotonic() + 30
+    while not connections and time.monotonic() < deadline:  # started, and waiting on the silent API server
+        time.sleep(0.05)
+    assert connections, "the plan never reached the API server"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == EXIT_INTERRUPTED, err
