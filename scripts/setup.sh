@@ -3,11 +3,12 @@
 #   - the Python virtualenv (.venv) with the package and its test extras;
 #   - the helm CLI, 3 ($BIN/helm) and 4 ($BIN/helm4), built from the Go module proxy with their version ldflags;
 #   - Debian's docker-registry (CNCF distribution) and containerd binaries, extracted, never run as services;
-#   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane.
+#   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane, and
+#     the oldest served kube-apiserver (1.29) for the version-matrix checks.
 # Binaries are cached outside the repository in $TKE_CATALOG_CACHE (default ~/.cache/tke-catalog);
 # a warm machine skips every build in seconds. Each step prints what it did and how long it took.
 #
-# Usage: scripts/setup.sh [all|python|helm|helm3|helm4|registry|containerd|control-plane]...   (default: all)
+# Usage: scripts/setup.sh [all|python|helm|helm3|helm4|registry|containerd|control-plane|kube-oldest]...   (default: all)
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
@@ -116,51 +117,51 @@ setup_etcd() {
   log "etcd: $("$BIN/etcd" --version | head -1)"
 }
 
-kube_ok() {  # kube_ok NAME: the cached binary reports the wanted version
-  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q "v$KUBE_VERSION\$"
+kube_ok() {  # kube_ok NAME VERSION: the cached binary reports the wanted version
+  [ -x "$BIN/$1" ] && "$BIN/$1" --version 2>/dev/null | grep -q "v$2\$"
 }
 
-setup_kube() {
-  if kube_ok kube-apiserver && kube_ok kube-controller-manager && kube_ok kube-scheduler; then
-    log "kubernetes v$KUBE_VERSION control plane already built"; return
-  fi
-  local mod="$CACHE/build/kubernetes-v$KUBE_VERSION" minor="${KUBE_VERSION#1.}" gomod date
+build_kube() {  # build_kube VERSION SUFFIX COMMAND...: build k8s.io/kubernetes/cmd/COMMAND as $BIN/COMMAND$SUFFIX
+  local version="$1" suffix="$2"; shift 2
+  local mod="$CACHE/build/kubernetes-v$version" minor="${version#1.}" gomod date cmd ok=1 pkgs=()
   minor="${minor%%.*}"
+  for cmd in "$@"; do kube_ok "$cmd$suffix" "$version" || ok=0; pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+  if [ "$ok" = 1 ]; then log "kubernetes v$version $* already built"; return; fi
   mkdir -p "$mod"
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler v$KUBE_VERSION (first run: 15-30 min)"
+  log "building $* v$version (first run: 5-30 min)"
   (
     cd "$mod"
     if [ ! -f go.mod ]; then
       go mod init tke-catalog.local/kubernetes-build >/dev/null 2>&1
       # k8s.io/kubernetes replaces its staging modules with local folders; pin each to the served v0.X.Y.
-      gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+      gomod="$(go mod download -json "k8s.io/kubernetes@v$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
       for m in $(sed -nE 's#^\s*(k8s\.io/[A-Za-z0-9._-]+) => \./staging/.*#\1#p' "$gomod"); do
-        go mod edit -replace="$m=$m@v0.${KUBE_VERSION#1.}"
+        go mod edit -replace="$m=$m@v0.${version#1.}"
       done
-      cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
-      go get "k8s.io/kubernetes@v$KUBE_VERSION" >/dev/null 2>&1
+      { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+        for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+        printf ')\n'; } > tools.go
+      go get "k8s.io/kubernetes@v$version" >/dev/null 2>&1
       go mod tidy >/dev/null 2>&1 || true
     fi
     date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     local ld="-s -w"
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ld="$ld -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$date"
+      ld="$ld -X $p.gitVersion=v$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$date"
     done
-    go build -trimpath -ldflags "$ld" -o "$BIN/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+    local out="$mod/out"; mkdir -p "$out"
+    go build -trimpath -ldflags "$ld" -o "$out/" "${pkgs[@]}"
+    for cmd in "$@"; do mv "$out/$cmd" "$BIN/$cmd$suffix"; done
   )
-  log "kube-apiserver: $("$BIN/kube-apiserver" --version)"
+  log "kube-apiserver$suffix: $("$BIN/kube-apiserver$suffix" --version 2>/dev/null || echo "(not built)")"
 }
+
+setup_kube() { build_kube "$KUBE_VERSION" "" kube-apiserver kube-controller-manager kube-scheduler; }
+
+# The oldest Kubernetes minor the Go module proxy serves that builds here: a second real API server the
+# version-matrix tests dry-run every chart against (as $BIN/kube-apiserver-$OLDEST_KUBE_MINOR).
+OLDEST_KUBE_VERSION="${OLDEST_KUBE_VERSION:-1.29.15}"
+setup_kube_oldest() { local m="${OLDEST_KUBE_VERSION%.*}"; build_kube "$OLDEST_KUBE_VERSION" "-$m" kube-apiserver; }
 
 setup_kwok() {
   # kwok >= 0.6 has no built-in stages: without a Stage config it exits with "no stages found". Ship the
@@ -189,15 +190,18 @@ main() {
   for w in "${what[@]}"; do
     case "$w" in
       all) step python setup_python; step helm setup_helm; step helm4 setup_helm4; step registry setup_registry
-           step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
+           step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube
+           step kubernetes-oldest setup_kube_oldest; step kwok setup_kwok ;;
       python) step python setup_python ;;
       helm) step helm setup_helm; step helm4 setup_helm4 ;;
       helm3) step helm setup_helm ;;
       helm4) step helm4 setup_helm4 ;;
       registry) step registry setup_registry ;;
       containerd) step containerd setup_containerd ;;
-      control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kwok setup_kwok ;;
-      *) log "unknown step '$w' (use all, python, helm, helm3, helm4, registry, containerd or control-plane)"; exit 2 ;;
+      control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kubernetes-oldest setup_kube_oldest
+                     step kwok setup_kwok ;;
+      kube-oldest) step kubernetes-oldest setup_kube_oldest ;;
+      *) log "unknown step '$w' (use all, python, helm, helm3, helm4, registry, containerd, control-plane or kube-oldest)"; exit 2 ;;
     esac
   done
   log "binaries are in $BIN"

@@ -79,6 +79,11 @@ def outcomes(result: Result) -> dict[str, str]:
 
 @pytest.fixture
 def project(tmp_path: Path, helm_env: HelmEnv, monkeypatch: pytest.MonkeyPatch) -> ApplyProject:
+    return make_project(tmp_path, helm_env, monkeypatch)
+
+
+def make_project(tmp_path: Path, helm_env: HelmEnv, monkeypatch: pytest.MonkeyPatch) -> ApplyProject:
+    """A copy of the apply fixture project in `tmp_path` with its own namespaces and Cluster name."""
     uid = uuid.uuid4().hex[:6]
     monkeypatch.setenv("TKE_CATALOG_HELM", str(helm_env.helm))
     monkeypatch.setenv("TKE_CATALOG_CACHE", str(tmp_path / "cache"))  # chart archives stay in the test

@@ -16,6 +16,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.registry_fixtures import require_helm
+from toolkit.core.chart_choice import admits
+from toolkit.core.matrix import KUBERNETES_MINORS
 
 pytestmark = pytest.mark.helm
 
@@ -25,12 +27,14 @@ ADDON_NAMES = [
     "cron-hpa", "tapp-controller", "persistent-event", "log-collector", "lbcf",
     "volume-decorator", "csi-operator", "nvidia-device-plugin", "gpu-manager", "prometheus",
 ]
+LINES = ["prometheus@2"]  # older lines of a chart (`NAME@LINE` folders): the same checks
+FOLDERS = [*ADDON_NAMES, *LINES]
 WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet"}
 
 
 def _cases() -> list[Any]:
     cases = []
-    for name in ADDON_NAMES:
+    for name in FOLDERS:
         cases.append(pytest.param(name, None, id=f"{name}-defaults"))
         for variant in sorted((ADDONS / name / "ci").glob("*-values.yaml")):
             cases.append(pytest.param(name, variant.name, id=f"{name}-{variant.stem}"))
@@ -58,8 +62,16 @@ def _values_args(chart: str, variant: str | None) -> list[str]:
     return ["-f", str(ADDONS / chart / "ci" / variant)] if variant else []
 
 
+def _kube_version(chart: str) -> str:
+    """The newest supported Kubernetes minor the chart's kubeVersion admits (helm's own default is newer
+    than some lines admit)."""
+    kube = YAML(typ="safe").load((ADDONS / chart / "Chart.yaml").read_text()).get("kubeVersion")
+    return next(f"1.{m}.0" for m in reversed(KUBERNETES_MINORS) if admits(kube, (1, m, 0)))
+
+
 def _render(env: dict[str, str], chart: str, *extra: str) -> list[dict[str, Any]]:
-    result = _helm(env, "template", "rel", str(ADDONS / chart), "--namespace", "kube-system", *extra)
+    result = _helm(env, "template", "rel", str(ADDONS / chart), "--namespace", "kube-system",
+                   "--kube-version", _kube_version(chart), *extra)
     assert result.returncode == 0, result.stderr
     return [doc for doc in YAML(typ="safe").load_all(result.stdout) if doc]
 
@@ -73,10 +85,10 @@ def _containers(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, 
 
 
 def test_every_addon_chart_has_ci_variants() -> None:
-    assert sorted(p.name for p in ADDONS.iterdir() if (p / "Chart.yaml").is_file()) == sorted(ADDON_NAMES)
-    for name in ADDON_NAMES:
+    assert sorted(p.name for p in ADDONS.iterdir() if (p / "Chart.yaml").is_file()) == sorted(FOLDERS)
+    for name in FOLDERS:
         assert len(list((ADDONS / name / "ci").glob("*-values.yaml"))) >= 2, name
-        schema = ROOT / "schemas" / "charts" / f"{name}.schema.json"
+        schema = ROOT / "schemas" / "charts" / f"{name.split('@', 1)[0]}.schema.json"
         assert schema.read_bytes() == (ADDONS / name / "values.schema.json").read_bytes(), name
 
 
@@ -100,7 +112,7 @@ def test_rendered_workloads_request_resources_and_pin_images(
         assert not image.endswith(":latest"), f"{where} uses :latest"
 
 
-@pytest.mark.parametrize("chart", ADDON_NAMES)
+@pytest.mark.parametrize("chart", FOLDERS)
 def test_global_image_registry_prefixes_every_image(helm_env: dict[str, str], chart: str) -> None:
     objects = _render(helm_env, chart, "--set", "global.imageRegistry=reg.local")
     images = [container["image"] for _, container in _containers(objects)]
@@ -108,7 +120,7 @@ def test_global_image_registry_prefixes_every_image(helm_env: dict[str, str], ch
     assert all(image.startswith("reg.local/") for image in images), images
 
 
-@pytest.mark.parametrize("chart", ADDON_NAMES)
+@pytest.mark.parametrize("chart", FOLDERS)
 def test_crds_are_v1_with_one_served_storage_version(chart: str) -> None:
     crd_files = sorted((ADDONS / chart / "crds").glob("*.yaml"))
     for path in crd_files:
@@ -136,7 +148,7 @@ def test_expected_crds_are_shipped() -> None:
         assert found == names, chart
 
 
-@pytest.mark.parametrize("chart", ADDON_NAMES)
+@pytest.mark.parametrize("chart", FOLDERS)
 def test_defaults_render_no_blocking_webhooks_or_foreign_kinds(helm_env: dict[str, str], chart: str) -> None:
     objects = _render(helm_env, chart)
     kinds = {obj["kind"] for obj in objects}
@@ -146,8 +158,23 @@ def test_defaults_render_no_blocking_webhooks_or_foreign_kinds(helm_env: dict[st
             assert hook.get("failurePolicy") == "Ignore", obj["metadata"]["name"]
 
 
-@pytest.mark.parametrize("chart", ADDON_NAMES)
+@pytest.mark.parametrize("chart", FOLDERS)
 def test_unknown_top_level_key_fails_schema(helm_env: dict[str, str], chart: str) -> None:
-    result = _helm(helm_env, "template", "rel", str(ADDONS / chart), "--set", "bogusTopLevelKey=1")
+    result = _helm(helm_env, "template", "rel", str(ADDONS / chart), "--kube-version", _kube_version(chart),
+                   "--set", "bogusTopLevelKey=1")
     assert result.returncode != 0
     assert "bogusTopLevelKey" in result.stderr, result.stderr
+
+
+def test_prometheus_2_line_fits_kube_state_metrics_2_3(helm_env: dict[str, str]) -> None:
+    """kube-state-metrics v2.3.0 serves /healthz (no /livez, /readyz) and lists no EndpointSlices."""
+    objects = _render(helm_env, "prometheus@2")
+    ksm = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("kube-state-metrics"))
+    container = ksm["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].endswith(":v2.3.0")
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": "telemetry"}
+    role = next(o for o in objects if o["kind"] == "ClusterRole" and o["metadata"]["name"].endswith("kube-state-metrics"))
+    assert "discovery.k8s.io" not in {group for rule in role["rules"] for group in rule["apiGroups"]}
+    server = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("server"))
+    assert server["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v2.53.5")

@@ -13,10 +13,14 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from tests.support.registry_fixtures import require_helm
+from toolkit.core.chart_choice import admits
+from toolkit.core.matrix import KUBERNETES_MINORS
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "charts" / "platform"
-CHARTS = ["cilium", "galaxy", "galaxy-ipam", "containerd-config", "coredns", "metrics-server"]
+CHARTS = ["cilium", "galaxy", "galaxy-ipam", "containerd-config", "coredns", "metrics-server",
+          # older lines of a chart (`NAME@LINE` folders) get the same checks
+          "cilium@1.14", "coredns@1.8", "metrics-server@0.7", "metrics-server@0.5"]
 VARIANTS = [
     pytest.param(chart, values, id=f"{chart}:{values.name if values else 'default'}")
     for chart in CHARTS
@@ -46,9 +50,22 @@ def helm(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return run
 
 
-def render(helm: Any, chart: str, *args: str) -> list[dict[str, Any]]:
-    """`helm template` the chart into kube-system and parse every document."""
-    result = helm("template", chart, str(PLATFORM / chart), "--namespace", "kube-system", *args)
+def kube_version(chart: str) -> str:
+    """The newest supported Kubernetes minor the chart's kubeVersion admits (helm's own default is newer
+    than some lines admit)."""
+    kube = load_values(PLATFORM / chart / "Chart.yaml").get("kubeVersion")
+    return next(f"1.{m}.0" for m in reversed(KUBERNETES_MINORS) if admits(kube, (1, m, 0)))
+
+
+def source_schema(chart: str) -> Path:
+    """schemas/charts/NAME.schema.json, shared by every line of chart NAME."""
+    return ROOT / "schemas" / "charts" / f"{chart.split('@', 1)[0]}.schema.json"
+
+
+def render(helm: Any, chart: str, *args: str, kube: str | None = None) -> list[dict[str, Any]]:
+    """`helm template` the chart into kube-system (for `kube`, else a Kubernetes it admits) and parse every document."""
+    result = helm("template", chart.split("@", 1)[0], str(PLATFORM / chart), "--namespace", "kube-system",
+                  "--kube-version", kube or kube_version(chart), *args)
     assert result.returncode == 0, result.stderr
     return [doc for doc in YAML(typ="safe").load_all(result.stdout) if doc]
 
@@ -75,13 +92,13 @@ def load_values(path: Path) -> Any:
 
 @pytest.mark.parametrize("chart", CHARTS)
 def test_chart_schema_is_a_byte_identical_copy_of_the_source(chart: str) -> None:
-    source = ROOT / "schemas" / "charts" / f"{chart}.schema.json"
+    source = source_schema(chart)
     assert (PLATFORM / chart / "values.schema.json").read_bytes() == source.read_bytes()
 
 
 @pytest.mark.parametrize(("chart", "values"), VARIANTS)
 def test_defaults_and_ci_variants_validate_with_python_jsonschema(chart: str, values: Path | None) -> None:
-    schema = json.loads((ROOT / "schemas" / "charts" / f"{chart}.schema.json").read_text())
+    schema = json.loads(source_schema(chart).read_text())
     Draft202012Validator.check_schema(schema)
     merged = load_values(PLATFORM / chart / "values.yaml")
     if values is not None:
@@ -123,13 +140,18 @@ def test_global_image_registry_moves_every_image_and_every_container_has_request
             assert container["resources"]["requests"], f"{workload['metadata']['name']}/{container['name']}"
 
 
+CILIUM_LINES = ["cilium", "cilium@1.14"]
+
+
 @pytest.mark.helm
+@pytest.mark.parametrize("line", CILIUM_LINES)
 @pytest.mark.parametrize(
     ("values", "protocol"), [("overlay-values.yaml", "vxlan"), ("overlay-geneve-values.yaml", "geneve")],
 )
-def test_cilium_overlay_tunnels_and_masquerades(helm: Any, values: str, protocol: str) -> None:
-    docs = render(helm, "cilium", "-f", str(PLATFORM / "cilium/ci" / values))
+def test_cilium_overlay_tunnels_and_masquerades(helm: Any, line: str, values: str, protocol: str) -> None:
+    docs = render(helm, line, "-f", str(PLATFORM / line / "ci" / values))
     config = find(docs, "ConfigMap", "cilium-config")["data"]
+    assert "tunnel" not in config  # Cilium 1.14 refuses `tunnel` next to routing-mode; 1.15 removed it
     assert config["routing-mode"] == "tunnel"
     assert config["tunnel-protocol"] == protocol
     assert config["enable-ipv4-masquerade"] == "true"
@@ -139,16 +161,18 @@ def test_cilium_overlay_tunnels_and_masquerades(helm: Any, values: str, protocol
 
 
 @pytest.mark.helm
-def test_cilium_cluster_pool_ipam_takes_the_pod_cidr(helm: Any) -> None:
-    docs = render(helm, "cilium", "-f", str(PLATFORM / "cilium/ci/overlay-geneve-values.yaml"))
+@pytest.mark.parametrize("line", CILIUM_LINES)
+def test_cilium_cluster_pool_ipam_takes_the_pod_cidr(helm: Any, line: str) -> None:
+    docs = render(helm, line, "-f", str(PLATFORM / line / "ci/overlay-geneve-values.yaml"))
     config = find(docs, "ConfigMap", "cilium-config")["data"]
     assert (config["ipam"], config["cluster-pool-ipv4-cidr"]) == ("cluster-pool", "172.16.0.0/16")
     assert config["cluster-name"] == "cls-geneve"
 
 
 @pytest.mark.helm
-def test_cilium_underlay_routes_natively_without_masquerade(helm: Any) -> None:
-    docs = render(helm, "cilium", "-f", str(PLATFORM / "cilium/ci/underlay-values.yaml"),
+@pytest.mark.parametrize("line", CILIUM_LINES)
+def test_cilium_underlay_routes_natively_without_masquerade(helm: Any, line: str) -> None:
+    docs = render(helm, line, "-f", str(PLATFORM / line / "ci/underlay-values.yaml"),
                   "--set", "nativeRoutingCIDR=10.200.0.0/16")
     config = find(docs, "ConfigMap", "cilium-config")["data"]
     assert config["routing-mode"] == "native"
@@ -170,6 +194,34 @@ def test_cilium_bgp_resources_peer_with_the_switch_when_asked(helm: Any) -> None
     assert instance["localASN"] == 65010
     assert instance["peers"][0]["peerAddress"] == "192.168.10.1"
     assert instance["peers"][0]["peerASN"] == 65000
+
+
+@pytest.mark.helm
+def test_cilium_1_14_peers_through_a_bgp_peering_policy(helm: Any) -> None:
+    """Cilium 1.14's BGP API is CiliumBGPPeeringPolicy (cilium.io/v2alpha1), peerAddress a CIDR."""
+    docs = render(helm, "cilium@1.14", "-f", str(PLATFORM / "cilium@1.14/ci/underlay-values.yaml"),
+                  "--set", "bgp.createResources=true", "--set", "bgp.nodeSelector.bgp=on")
+    (policy,) = [d for d in docs if d["apiVersion"].startswith("cilium.io/")]
+    assert (policy["apiVersion"], policy["kind"]) == ("cilium.io/v2alpha1", "CiliumBGPPeeringPolicy")
+    assert policy["spec"]["nodeSelector"] == {"matchLabels": {"bgp": "on"}}
+    (router,) = policy["spec"]["virtualRouters"]
+    assert (router["localASN"], router["exportPodCIDR"]) == (65010, True)
+    assert router["neighbors"] == [{"peerAddress": "192.168.10.1/32", "peerASN": 65000}]
+
+
+@pytest.mark.helm
+def test_cilium_1_14_names_its_own_resources_and_probes_as_its_chart_does(helm: Any) -> None:
+    old = render(helm, "cilium@1.14", kube="1.19.16")
+    for role in (d for d in old if d["kind"] == "ClusterRole"):
+        for rule in role["rules"]:
+            assert "*" not in rule.get("resources", []), role["metadata"]["name"]
+    agent_role = next(d for d in old if d["kind"] == "ClusterRole" and d["metadata"]["name"].endswith("-agent"))
+    assert "ciliumbgppeeringpolicies" in {r for rule in agent_role["rules"] for r in rule["resources"]}
+    agent = containers(find(old, "DaemonSet", "cilium-agent"))[-1]
+    assert "startupProbe" not in agent and agent["livenessProbe"]["initialDelaySeconds"] == 120  # startupProbe: GA in 1.20
+    agent = containers(find(render(helm, "cilium@1.14", kube="1.27.16"), "DaemonSet", "cilium-agent"))[-1]
+    assert "startupProbe" in agent and "initialDelaySeconds" not in agent["livenessProbe"]
+    assert agent["image"] == "quay.io/cilium/cilium:v1.14.19"
 
 
 @pytest.mark.helm
@@ -217,7 +269,7 @@ def test_galaxy_ipam_renders_floating_ips_as_json(helm: Any) -> None:
 
 @pytest.mark.helm
 def test_galaxy_ipam_schema_rejects_an_entry_without_node_subnets(helm: Any) -> None:
-    result = helm("template", "galaxy-ipam", str(PLATFORM / "galaxy-ipam"),
+    result = helm("template", "galaxy-ipam", str(PLATFORM / "galaxy-ipam"), "--kube-version", kube_version("galaxy-ipam"),
                   "--set-json", 'floatingIPs=[{"ips":["10.0.0.2~10.0.0.9"],"subnet":"10.0.0.0/24","gateway":"10.0.0.1"}]')
     assert result.returncode != 0
     assert "/floatingIPs/0" in result.stderr, result.stderr
@@ -237,8 +289,27 @@ def test_coredns_leaves_the_service_ip_to_kubernetes_by_default(helm: Any) -> No
 
 
 @pytest.mark.helm
-def test_metrics_server_registers_its_api_service(helm: Any) -> None:
-    docs = render(helm, "metrics-server")
+def test_coredns_1_8_reads_endpoints_with_the_same_corefile(helm: Any) -> None:
+    """CoreDNS 1.8.0 watches core Endpoints (EndpointSlices came in 1.8.1): no discovery.k8s.io rule."""
+    old, new = render(helm, "coredns@1.8"), render(helm, "coredns")
+    role = next(d for d in old if d["kind"] == "ClusterRole")
+    assert {g for rule in role["rules"] for g in rule["apiGroups"]} == {""}
+    assert find(old, "ConfigMap", "coredns")["data"]["Corefile"] == find(new, "ConfigMap", "coredns")["data"]["Corefile"]
+    assert containers(find(old, "Deployment", "coredns"))[0]["image"] == "registry.k8s.io/coredns/coredns:v1.8.0"
+
+
+@pytest.mark.helm
+def test_metrics_server_0_5_reads_the_kubelet_summary_api(helm: Any) -> None:
+    role = next(d for d in render(helm, "metrics-server@0.5") if d["kind"] == "ClusterRole"
+                and not d["metadata"]["name"].endswith("aggregated-reader"))
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert "nodes/stats" in resources and "nodes/metrics" not in resources  # /stats/summary until 0.6
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("line", ["metrics-server", "metrics-server@0.7", "metrics-server@0.5"])
+def test_metrics_server_registers_its_api_service(helm: Any, line: str) -> None:
+    docs = render(helm, line)
     api_service = find(docs, "APIService", "v1beta1.metrics.k8s.io")
     service = next(d for d in docs if d["kind"] == "Service")
     assert api_service["spec"]["service"] == {"name": service["metadata"]["name"], "namespace": "kube-system", "port": 443}

@@ -47,10 +47,22 @@ def test_good_project_has_no_errors(tmp_path: Path) -> None:
     ("missing-chart", "catalog-chart-missing", "$.apps[1].chart", "does not exist"),
     ("latest-tag", "image-latest", "$.image.tag", "not pinned"),
     ("schema-drift", "schema-drift", "$", "differs from its source of truth"),
+    ("no-crd-policy", "chart-crd-policy", "$.annotations['tke-catalog.io/crd-policy']", "no CRD upgrade policy"),
+    ("lines", "chart-duplicate", "$.version", "chart demo 1.0.0 is also in"),
+    ("lines", "catalog-chart-missing", "$.apps[0].lines[1]", "demo@0.8"),
 ])
 def test_bad_input_becomes_a_finding(tmp_path: Path, scenario: str, rule: str, path: str, fragment: str) -> None:
     findings = run_rules(project(tmp_path, scenario))
     assert any(r == rule and p == path and fragment in m for r, p, m in findings), findings
+
+
+def test_an_older_line_with_its_own_version_is_fine(tmp_path: Path) -> None:
+    root = project(tmp_path, "lines")
+    line = root / "charts" / "addons" / "demo@0.9" / "Chart.yaml"
+    line.write_text(line.read_text().replace("version: 1.0.0", "version: 0.9.0"))
+    catalog = root / "catalog" / "catalog.yaml"
+    catalog.write_text(catalog.read_text().replace(", charts/addons/demo@0.8", ""))
+    assert run_rules(root) == []
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:

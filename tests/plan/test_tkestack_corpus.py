@@ -37,8 +37,8 @@ EXPECTED: dict[str, tuple[int, str | None, set[str] | None, set[str]]] = {
                                  {"skip-condition"}),
     "galaxy-unknown-backend.yaml": (EXIT_OK, "cls-geneve-galaxy", {"containerd-config", "galaxy", "coredns"},
                                     {"network-args"}),
-    # TKEStack accepts it; our Cilium chart line needs Kubernetes 1.24+ (a version matrix is issue 14's)
-    "cilium-docs-geneve.yaml": (EXIT_INPUT, None, None, {"kube-version"}),
+    # TKEStack's default 1.21.4: the Cilium 1.14 line (Kubernetes 1.19-1.27) serves it
+    "cilium-docs-geneve.yaml": (EXIT_OK, "cls-cilium", {"containerd-config", "cilium", "coredns"}, set()),
     "rejected-two-cidrs-no-dual-stack.yaml": (EXIT_INPUT, None, None, {"cidr"}),
     "rejected-max-node-pod-num.yaml": (EXIT_INPUT, None, None, {"cluster-schema"}),
     "rejected-service-cidr-and-num.yaml": (EXIT_INPUT, None, None, {"cidr"}),

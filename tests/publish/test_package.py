@@ -27,3 +27,16 @@ def test_duplicate_chart_names_are_refused(tmp_path: Path) -> None:
     (two,) = make_charts(tmp_path / "b", ("same",))
     with pytest.raises(InputError, match="unique"):
         package_charts([one, two], epoch=EPOCH)
+
+
+def test_lines_of_one_chart_build_side_by_side_with_their_own_versions(tmp_path: Path) -> None:
+    from tests.publish.conftest import chart_files, write_chart
+
+    addons = tmp_path / "charts" / "addons"
+    current = write_chart(addons / "same", chart_files("same", version="1.0.0"))
+    older = write_chart(addons / "same@0.9", chart_files("same", version="0.9.0"))
+    built = package_charts([current, older], epoch=EPOCH)
+    assert [(c.name, c.version) for c in built] == [("same", "1.0.0"), ("same", "0.9.0")]
+    clash = write_chart(addons / "same@0.8", chart_files("same", version="1.0.0"))
+    with pytest.raises(InputError, match="its own version"):
+        package_charts([current, clash], epoch=EPOCH)

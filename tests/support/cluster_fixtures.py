@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.control_plane import ControlPlane, missing_binaries
+from tests.support.control_plane import OLDEST_APISERVER, ControlPlane, missing_binaries
 from tests.support.registry_fixtures import require_helm
 
 __all__ = ["HelmEnv", "control_plane", "helm_env", "realistic_control_plane"]
@@ -51,6 +51,15 @@ def realistic_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield from _start(tmp_path_factory, realism=True)
 
 
+@pytest.fixture(scope="session")
+def oldest_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """etcd + the oldest kube-apiserver that builds here (1.29), for the version-matrix checks."""
+    _require(missing_binaries(apiserver=OLDEST_APISERVER), "kube-oldest")
+    with ControlPlane(tmp_path_factory.mktemp("oldest-control-plane"), ttl=SESSION_TTL_SECONDS,
+                      apiserver=OLDEST_APISERVER) as plane:
+        yield plane
+
+
 @dataclass(frozen=True)
 class HelmEnv:
     """The helm binary, the cluster it talks to and the isolated helm folders of one test."""
@@ -81,10 +90,14 @@ def helm_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
     Points at `realistic_control_plane` when the test also asks for it, else at `control_plane`.
     """
-    helm = require_helm()
     plane_fixture = "realistic_control_plane" if "realistic_control_plane" in request.fixturenames else "control_plane"
     plane: ControlPlane = request.getfixturevalue(plane_fixture)
-    root = tmp_path / "helm-home"
+    return make_helm_env(plane, tmp_path / "helm-home", monkeypatch)
+
+
+def make_helm_env(plane: ControlPlane, root: Path, monkeypatch: pytest.MonkeyPatch) -> HelmEnv:
+    """Isolated helm homes in `root` and KUBECONFIG for `plane` (set with monkeypatch)."""
+    helm = require_helm()
     environment = HelmEnv(
         helm=helm,
         control_plane=plane,
@@ -95,7 +108,7 @@ def helm_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         registry_config=root / "config" / "registry" / "config.json",
     )
     for folder in (environment.config_home, environment.cache_home, environment.data_home):
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
     for name, value in environment.env.items():
         monkeypatch.setenv(name, value)
     return environment

@@ -41,9 +41,13 @@ FAKE_NODE_ALLOCATABLE = {"cpu": "16", "memory": "64Gi", "pods": "110"}
 _NO_CLOUD_CONTROLLERS = ("cloud-node-lifecycle-controller", "service-lb-controller", "node-route-controller")
 
 
-def missing_binaries(*, realism: bool = False) -> list[str]:
+OLDEST_APISERVER = "kube-apiserver-1.29"
+"""The oldest Kubernetes minor whose API server builds here (scripts/setup.sh kube-oldest)."""
+
+
+def missing_binaries(*, realism: bool = False, apiserver: str = "kube-apiserver") -> list[str]:
     """Names of the binaries `ControlPlane(realism=...)` needs that neither the cache nor PATH has."""
-    names = BASE_BINARIES + (REALISM_BINARIES if realism else ())
+    names = ("etcd", apiserver) + (REALISM_BINARIES if realism else ())
     missing = [name for name in names if binary(name) is None]
     if realism and not KWOK_STAGES.is_file():
         missing.append(f"kwok stages ({KWOK_STAGES})")
@@ -85,8 +89,9 @@ class ControlPlane:
     """
 
     def __init__(self, folder: Path, *, realism: bool = False, ttl: float | None = None,
-                 startup_timeout: float = 60.0, keep_data: bool = False) -> None:
+                 startup_timeout: float = 60.0, keep_data: bool = False, apiserver: str = "kube-apiserver") -> None:
         self.folder = folder
+        self.apiserver = apiserver  # the binary's name: kube-apiserver, or OLDEST_APISERVER
         self.keep_data = keep_data  # reuse the etcd data an earlier run left in folder/etcd
         self.realism = realism
         self.ttl = ttl
@@ -104,7 +109,7 @@ class ControlPlane:
 
     def up(self) -> ControlPlane:
         """Start everything and wait until the API server (and the fake Node, with realism) is ready."""
-        missing = missing_binaries(realism=self.realism)
+        missing = missing_binaries(realism=self.realism, apiserver=self.apiserver)
         if missing:
             raise FileNotFoundError(f"missing {', '.join(missing)}: run scripts/setup.sh control-plane")
         if self.ttl is not None and shutil.which("timeout") is None:
@@ -208,7 +213,7 @@ class ControlPlane:
         self.server = f"https://127.0.0.1:{port}"
         service_account = self._service_account
         apiserver = self._spawn("kube-apiserver", [
-            str(binary("kube-apiserver")),
+            str(binary(self.apiserver)),
             f"--etcd-servers=http://127.0.0.1:{self.ports['etcd']}",
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={port}",
             f"--tls-cert-file={self._serving.cert}", f"--tls-private-key-file={self._serving.key}",

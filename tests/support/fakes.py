@@ -91,7 +91,8 @@ class FakeHelm:
     def lint(self, chart: Path, values_files: Sequence[Path] = ()) -> HelmRun:
         return HelmRun(True, "")
 
-    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any], *,
+                 kube_version: str | None = None, api_versions: Sequence[str] = ()) -> list[dict[str, Any]]:
         return []
 
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,

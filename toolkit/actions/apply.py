@@ -23,11 +23,13 @@ from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
     ClusterLock,
     ClusterSession,
+    CustomResourceDefinitions,
     InventoryStore,
     ReleaseRecords,
     read_state,
 )
 from toolkit.adapters.helm import HelmLike
+from toolkit.core.chart_choice import server_skew_note
 from toolkit.core.model import (
     Action,
     ChartSource,
@@ -177,12 +179,13 @@ def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
 def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, root: Path, cache: Path,
                options: ApplyOptions, progress: Callable[[str], None], recovered: tuple[str, ...] = (),
                lock: ClusterLock | None = None, records: ReleaseRecords | None = None,
-               recorded: frozenset[str] = frozenset(), busy: Mapping[str, str] | None = None) -> ApplyResult:
+               recorded: frozenset[str] = frozenset(), busy: Mapping[str, str] | None = None,
+               crds: CustomResourceDefinitions | None = None) -> ApplyResult:
     """Carry out `plan` (the caller holds the Lease and has confirmed). With `lock`, every write is
     fenced: a lost Lease stops the run before the next write, and the result says so."""
     ctx = ReleaseWork(helm, inventory, root, cache, options, progress, plan.cluster,
                       {r.name: r for r in plan.releases}, lock=lock, records=records, recorded=recorded,
-                      busy=dict(busy or {}))
+                      busy=dict(busy or {}), crds=crds)
     started: dict[str, float] = {}
     results: dict[str, ReleaseResult] = {}
     lost: list[str] = []
@@ -279,6 +282,9 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
     helm = session.helm
     helm_note = f", helm {session.helm_version} ({session.helm_path})" if session.helm_version else ""
     progress(f"cluster {name}: API server {session.server} ({session.server_version}){helm_note}")
+    skew = server_skew_note(parsed.cluster, session.server_version)
+    if skew:
+        progress(f"warning: {skew}")
     lock = session.lock_for(name)
     lock.acquire(wait=options.lock_timeout)
     try:
@@ -312,7 +318,7 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
             raise ApplyCancelled("apply cancelled; nothing was changed")
         result = apply_plan(plan, helm=helm, inventory=inventory, root=root, cache=cache, options=options,
                             progress=progress, recovered=tuple(recovered), lock=lock, records=session.records,
-                            recorded=recorded, busy=busy)
+                            recorded=recorded, busy=busy, crds=session.crds)
         return replace(result, helm=session.helm_info()) if session.helm_version else result
     finally:
         lock.release()

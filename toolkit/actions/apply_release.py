@@ -16,11 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.adapters.files import read_tree, write_atomic
+from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.adapters.kube.lock import holder_is_dead
 from toolkit.core.archive import build_chart_archive
+from toolkit.core.archive_reader import read_chart_archive
 from toolkit.core.chart import parse_chart
+from toolkit.core.crd_policy import (
+    CrdPolicy,
+    chart_crds,
+    crd_policy,
+    crd_step,
+    with_digest,
+)
 from toolkit.core.duration import duration_seconds
 from toolkit.core.helm_release import (
     HOLDER_LABEL,
@@ -40,7 +48,12 @@ from toolkit.errors import (
 
 if TYPE_CHECKING:
     from toolkit.actions.apply import ApplyOptions, Outcome
-    from toolkit.actions.session import ClusterLock, InventoryStore, ReleaseRecords
+    from toolkit.actions.session import (
+        ClusterLock,
+        CustomResourceDefinitions,
+        InventoryStore,
+        ReleaseRecords,
+    )
 
 __all__ = ["NotRecorded", "ReleaseWork", "recover_pending"]
 
@@ -131,6 +144,7 @@ class ReleaseWork:
     records: ReleaseRecords | None = None
     recorded: frozenset[str] = frozenset()  # namespace/name of what the inventory held when planning
     busy: Mapping[str, str] = field(default_factory=dict)  # release → the other live apply working on it
+    crds: CustomResourceDefinitions | None = None  # the cluster's CRDs, for the charts' crd-policy
     _namespaces: dict[str, bool | None] = field(default_factory=dict)
 
     def _fence(self) -> None:
@@ -196,6 +210,7 @@ class ReleaseWork:
         chart = self._archive_for(release)
         self.progress(f"{release.name}: {release.action.value} {release.chart} {release.version}")
         create = self._create_namespace(release.namespace)
+        self._apply_crds(release, chart)
         self._fence()
         try:
             answer = self.helm.upgrade_install(
@@ -208,6 +223,38 @@ class ReleaseWork:
         revision = answer.get("version") if isinstance(answer, dict) else None
         self._record(release, revision=int(revision) if isinstance(revision, int) else None)
         return Outcome.INSTALLED if release.action is Action.INSTALL else Outcome.UPGRADED
+
+    def _apply_crds(self, release: PlannedRelease, archive: Path) -> None:
+        """Carry out the chart's crd-policy before helm runs (helm itself only creates `crds/` once).
+        Every refusal is checked before anything is written, so a refused release changes nothing."""
+        if self.crds is None:
+            return
+        _, files = read_chart_archive(read_bytes(archive), str(archive))
+        package = parse_chart(files, str(archive), metadata_only=True)
+        policy = crd_policy(package.metadata, f"chart {release.chart} {release.version}")
+        if policy not in (CrdPolicy.CREATE, CrdPolicy.CREATE_REPLACE):
+            return
+        wanted = chart_crds(files, str(archive))
+        steps = []
+        for crd in wanted:
+            live = self.crds.get(str(crd["metadata"]["name"]))
+            steps.append((crd, live, crd_step(crd, live, policy)))
+        refused = [step for _, _, step in steps if step.action == "refuse"]
+        if refused:
+            raise ConflictError(f"release {release.namespace}/{release.name}: CRD {refused[0].name} not upgraded: "
+                                f"{refused[0].reason}; the release was left as it is",
+                                hint="migrate the stored objects to a version the new chart keeps (then remove the "
+                                     "old one from status.storedVersions), or stay on the current chart line")
+        for crd, live, step in steps:
+            if step.action == "keep":
+                continue
+            self._fence()
+            if step.action == "create":
+                self.crds.create(with_digest(crd))
+            else:
+                assert live is not None
+                self.crds.replace(with_digest(crd), str(live["metadata"]["resourceVersion"]))
+            self.progress(f"{release.name}: CRD {step.name} {step.action}d ({step.reason})")
 
     def _labels(self) -> dict[str, str]:
         """Our marks on the revision helm writes: the Cluster that owns it, the apply that made it."""

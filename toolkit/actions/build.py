@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 from toolkit.core.archive import build_chart_archive, sha256_digest
-from toolkit.core.chart import ChartPackage, parse_chart
+from toolkit.core.chart import ChartPackage, lines_of_one_chart, parse_chart
 from toolkit.errors import InputError
 
 __all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
@@ -67,16 +67,22 @@ def _archive(package: ChartPackage, epoch: int, cache: Path | None) -> bytes:
 
 def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = False,
                  cache: Path | None = None) -> list[BuiltChart]:
-    """Package each chart in memory; duplicate names are an error. `metadata_only` skips parsing values
+    """Package each chart in memory; duplicate names are an error, except for the lines of one chart
+    (folders `NAME` and `NAME@LINE` side by side), which must differ in version. `metadata_only` skips parsing values
     and schemas (publishing needs only Chart.yaml); `cache` keeps archives by content digest."""
     built: list[BuiltChart] = []
     seen: dict[str, Path] = {}
+    versions: dict[tuple[str, str], Path] = {}
     for folder in folders:
         package = load_chart(folder, metadata_only=metadata_only)
-        if package.name in seen:
-            raise InputError(f"{folder}: chart name `{package.name}` is also used by {seen[package.name]}",
+        first = seen.setdefault(package.name, folder)
+        if first != folder and not lines_of_one_chart(str(first), str(folder), package.name):
+            raise InputError(f"{folder}: chart name `{package.name}` is also used by {first}",
                              hint="give every chart a unique name")
-        seen[package.name] = folder
+        other = versions.setdefault((package.name, package.version), folder)
+        if other != folder:
+            raise InputError(f"{folder}: chart {package.name} {package.version} is also in {other}",
+                             hint="give each line of a chart its own version (older lines lower)")
         archive = _archive(package, epoch, cache)
         built.append(BuiltChart(package, archive, sha256_digest(archive)))
     return built

@@ -1,5 +1,6 @@
 """`lint`: our chart rules, the catalog's consistency, then `helm lint --strict` and `helm template`
-of every chart with its defaults and each `ci/*-values.yaml` variant."""
+of every chart with its defaults and each `ci/*-values.yaml` variant, each rendering checked against the
+API of every Kubernetes minor the chart's kubeVersion admits (or the one `--kube-version` names)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.adapters.files import read_bytes, read_tree
+from toolkit.actions.api_matrix import admitted_minors, api_findings
+from toolkit.adapters.files import read_bytes, read_text, read_tree
 from toolkit.adapters.helm import HelmLike
 from toolkit.adapters.project import load_catalog
-from toolkit.core.chart import ChartPackage, parse_chart
+from toolkit.core.api_check import minor_ranges
+from toolkit.core.chart import ChartPackage, parse_chart, parse_chart_metadata
 from toolkit.core.findings import Finding, Severity, has_errors, yaml_error_finding
 from toolkit.core.lint import ChartLintInput, lint_chart, lint_chart_names
+from toolkit.core.matrix import KUBERNETES_MINORS
 from toolkit.core.yamldoc import parse_yaml, to_plain
-from toolkit.errors import CatalogInvalid, HelmError, InputError, YamlError
+from toolkit.errors import CatalogInvalid, InputError, YamlError
 
 __all__ = ["LintResult", "lint"]
 
@@ -61,14 +65,28 @@ def _catalog_findings(catalog_file: Path, root: Path) -> list[Finding]:
         return [yaml_error_finding(exc, str(catalog_file))]
     findings: list[Finding] = []
     for index, app in enumerate(catalog.apps):
-        if not (root / app.chart / "Chart.yaml").is_file():
-            findings.append(Finding(Severity.ERROR, f"app `{app.name}` names chart {app.chart!r}, which does not exist",
-                                    file=str(catalog_file), path=f"$.apps[{index}].chart", rule="catalog-chart-missing",
-                                    hint="fix the path (relative to the project root) or add the chart"))
+        names: dict[str, str] = {}
+        for where, folder in [("chart", app.chart), *((f"lines[{n}]", line) for n, line in enumerate(app.lines))]:
+            chart_yaml = root / folder / "Chart.yaml"
+            if not chart_yaml.is_file():
+                findings.append(Finding(Severity.ERROR, f"app `{app.name}` names chart {folder!r}, which does not exist",
+                                        file=str(catalog_file), path=f"$.apps[{index}].{where}",
+                                        rule="catalog-chart-missing",
+                                        hint="fix the path (relative to the project root) or add the chart"))
+                continue
+            try:
+                names[where] = str(parse_chart_metadata(read_text(chart_yaml), str(chart_yaml)).get("name", ""))
+            except (InputError, YamlError):
+                continue  # the chart's own lint reports it
+            if where != "chart" and "chart" in names and names[where] != names["chart"]:
+                findings.append(Finding(Severity.ERROR, f"app `{app.name}`: line {folder!r} is chart {names[where]!r}, "
+                                                        f"not {names['chart']!r}", file=str(catalog_file),
+                                        path=f"$.apps[{index}].{where}", rule="catalog-line",
+                                        hint="a line is an older version of the same chart: give it the same name"))
     return findings
 
 
-def _helm_findings(helm: HelmLike, item: ChartLintInput) -> list[Finding]:
+def _helm_findings(helm: HelmLike, item: ChartLintInput, minors: Sequence[int]) -> list[Finding]:
     folder = Path(item.folder)
     cases: list[tuple[str, Path | None]] = [("values.yaml", None)]
     cases += [(f"ci/{name}", folder / "ci" / name) for name in sorted(item.variants)]
@@ -85,17 +103,32 @@ def _helm_findings(helm: HelmLike, item: ChartLintInput) -> list[Finding]:
         overrides: dict[str, object] = {}
         if values_file is not None:
             overrides = to_plain(parse_yaml(item.variants[values_file.name], str(values_file), version=(1, 1))) or {}
-        try:
-            helm.template(folder, item.package.name, "default", overrides)
-        except HelmError as exc:
-            findings.append(Finding(Severity.ERROR, f"helm template ({label}): {exc.stderr or exc.message}",
-                                    file=item.folder, rule="helm-template", hint="fix the template or values"))
+        if admitted_minors(item.package, minors):
+            # rendered by helm for each admitted minor, every object checked against its API
+            findings += api_findings(helm, folder, item.package, overrides, label=f"({label})", minors=minors)
     return findings
 
 
+def _range_findings(item: ChartLintInput, minors: Sequence[int]) -> list[Finding]:
+    """A chart whose kubeVersion admits none of the minors checked: unusable there (an error when every
+    supported minor is checked, a note when `--kube-version` picked one the chart leaves out)."""
+    if admitted_minors(item.package, minors):
+        return []
+    kube = item.package.metadata.get("kubeVersion")
+    asked = minor_ranges(minors)
+    if tuple(minors) == KUBERNETES_MINORS:
+        return [Finding(Severity.ERROR, f"kubeVersion {kube!r} admits none of the supported Kubernetes versions "
+                                        f"({asked})", file=f"{item.folder}/Chart.yaml", path="$.kubeVersion",
+                        rule="kube-version", hint="widen kubeVersion to the versions the chart really runs on")]
+    return [Finding(Severity.INFO, f"kubeVersion {kube!r} excludes Kubernetes {asked}: not rendered for it",
+                    file=f"{item.folder}/Chart.yaml", path="$.kubeVersion", rule="kube-version")]
+
+
 def lint(folders: Sequence[Path], *, root: Path, catalog_file: Path | None, helm: HelmLike | None,
-         jobs: int = 4, progress: Callable[[str], None] | None = None) -> LintResult:
-    """Lint the given chart folders (and the catalog when given); helm=None skips helm's checks."""
+         jobs: int = 4, progress: Callable[[str], None] | None = None,
+         minors: Sequence[int] = KUBERNETES_MINORS) -> LintResult:
+    """Lint the given chart folders (and the catalog when given); helm=None skips helm's checks.
+    With helm, every rendering is also checked against the API of each of `minors` the chart admits."""
     findings: list[Finding] = []
     inputs: list[ChartLintInput] = []
     for folder in folders:
@@ -112,7 +145,7 @@ def lint(folders: Sequence[Path], *, root: Path, catalog_file: Path | None, helm
         def run(item: ChartLintInput) -> list[Finding]:
             if progress:
                 progress(f"helm lint {item.package.name}")
-            return _helm_findings(helm, item)
+            return _range_findings(item, minors) + _helm_findings(helm, item, minors)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for result in pool.map(run, inputs):

@@ -7,7 +7,7 @@ from pathlib import Path
 from toolkit.adapters.chart_dirs import CatalogChartSource
 from toolkit.adapters.project import load_catalog
 from toolkit.core.matrix import MatrixRow, support_matrix
-from toolkit.core.model import ChartRef, ChartSource
+from toolkit.core.model import ChartSource
 
 __all__ = ["catalog_matrix"]
 
@@ -18,7 +18,7 @@ def catalog_matrix(root: Path, charts: ChartSource | None = None) -> list[Matrix
     source = charts if charts is not None else CatalogChartSource(root)
     apps = []
     for app in catalog.apps:
-        ref = ChartRef(app.name, app.name, app.chart)
+        ref = app.chart_ref
         versions = [(version, source.load(ref, version).kube_version) for version in source.versions(ref)]
         apps.append((app.name, app.name, versions))
     return support_matrix(apps)

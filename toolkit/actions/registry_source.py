@@ -4,7 +4,7 @@ once, verified by digest, and its archive cached by content digest for helm to i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from toolkit.adapters.chart_dirs import ChainedChartSource, chart_info
@@ -33,11 +33,11 @@ def cached_archive_path(cache: Path, name: str, version: str, digest: str) -> Pa
 
 
 class RegistryChartSource:
-    """Serves ChartRefs whose repoURL is `oci://...`, and catalog charts listed in `pins` (name → lock
-    entry with `digest`) from `pinned_registry`."""
+    """Serves ChartRefs whose repoURL is `oci://...`, and catalog charts listed in `pins` (name → the lock
+    entries, one per published version (line), each with `version` and `digest`) from `pinned_registry`."""
 
     def __init__(self, connect: Connector, cache: Path, *, pinned_registry: str | None = None,
-                 pins: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 pins: Mapping[str, Sequence[Mapping[str, str]]] | None = None) -> None:
         self._connect = connect
         self._cache = cache
         self._clients: dict[str, ChartRegistry] = {}
@@ -63,7 +63,7 @@ class RegistryChartSource:
         if where is None:
             return []
         if app.chart_name in self._pins and not app.repo_url:
-            return [self._pins[app.chart_name]["version"]]
+            return [pin["version"] for pin in self._pins[app.chart_name]]
         return [version_for_tag(tag) for tag in self._client(where).list_tags(where.repository(app.chart_name))]
 
     def load(self, app: ChartRef, version: str) -> ChartInfo:
@@ -71,7 +71,8 @@ class RegistryChartSource:
         where = self._location(app)
         if where is None:
             raise InputError(f"{app.describe()}: not in a registry", hint="set repoURL: oci://HOST/PATH")
-        pin = self._pins.get(app.chart_name) if not app.repo_url else None
+        pin = next((p for p in self._pins.get(app.chart_name, ()) if p["version"] == version),
+                   None) if not app.repo_url else None
         key = (str(where), app.chart_name, version)
         if key in self._loaded:
             return self._loaded[key]
@@ -96,7 +97,7 @@ def chart_source_for(root: Path, cache: Path, connect: Connector, *, registry: s
     from toolkit.adapters.chart_dirs import CatalogChartSource
     from toolkit.adapters.files import read_text
 
-    pins: dict[str, Mapping[str, str]] = {}
+    pins: dict[str, list[Mapping[str, str]]] = {}
     if registry is not None:
         lock_path = lock_file or root / "catalog.lock"
         if not lock_path.is_file():
@@ -106,6 +107,7 @@ def chart_source_for(root: Path, cache: Path, connect: Connector, *, registry: s
         if parse_oci_reference(str(lock.get("registry", ""))) != parse_oci_reference(registry):
             raise InputError(f"{lock_path} pins charts published to {lock.get('registry')}, not {registry}",
                              hint=f"publish to {registry} first, or pass --registry {lock.get('registry')}")
-        pins = {str(entry["name"]): entry for entry in lock.get("charts", [])}
+        for entry in lock.get("charts", []):
+            pins.setdefault(str(entry["name"]), []).append(entry)
     return ChainedChartSource([RegistryChartSource(connect, cache, pinned_registry=registry, pins=pins),
                                CatalogChartSource(root)])

@@ -20,6 +20,7 @@ from toolkit.core.model import InstalledRelease, InstalledState
 __all__ = [
     "ClusterLock",
     "ClusterSession",
+    "CustomResourceDefinitions",
     "InventoryStore",
     "installed_state",
     "ReleaseRecords",
@@ -83,6 +84,22 @@ class ReleaseRecords(Protocol):
         ...
 
 
+class CustomResourceDefinitions(Protocol):
+    """The cluster's CRDs (`toolkit.adapters.kube.crds`), for apply's CRD policy."""
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The CRD called `name`, or None."""
+        ...
+
+    def create(self, crd: Mapping[str, Any]) -> None:
+        """Create the CRD."""
+        ...
+
+    def replace(self, crd: Mapping[str, Any], resource_version: str) -> None:
+        """Replace the CRD if it is still at `resource_version`."""
+        ...
+
+
 @dataclass(frozen=True)
 class ClusterSession:
     """The adapters of one cluster connection: helm, and the inventory and Lease of any Cluster on it."""
@@ -93,6 +110,7 @@ class ClusterSession:
     inventory_for: Callable[[str], InventoryStore]
     lock_for: Callable[[str], ClusterLock]
     records: ReleaseRecords | None = None
+    crds: CustomResourceDefinitions | None = None
     close: Callable[[], None] = lambda: None
     helm_path: str = ""
     helm_version: str = ""
@@ -121,6 +139,7 @@ def open_session(access: ClusterAccess, helm_executable: str, helm_source: str =
     Then the helm's version is read and checked (`helm_source` says where it came from, for a refusal)."""
     from toolkit.adapters.helm import Helm
     from toolkit.adapters.kube.client import connect
+    from toolkit.adapters.kube.crds import CrdClient
     from toolkit.adapters.kube.inventory import Inventory
     from toolkit.adapters.kube.lock import ApplyLock
     from toolkit.adapters.kube.releases import ReleaseReader
@@ -140,6 +159,7 @@ def open_session(access: ClusterAccess, helm_executable: str, helm_source: str =
         inventory_for=lambda cluster: Inventory(kube, cluster),
         lock_for=lambda cluster: ApplyLock(kube, cluster),
         records=ReleaseReader(kube),
+        crds=CrdClient(kube),
         close=kube.close,
         helm_path=helm.executable,
         helm_version=str(helm.version),

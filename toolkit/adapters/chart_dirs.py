@@ -11,7 +11,7 @@ from pathlib import Path
 
 from toolkit.adapters.files import read_tree
 from toolkit.core.chart import ChartPackage, parse_chart
-from toolkit.core.model import ChartInfo, ChartRef, ChartSource
+from toolkit.core.model import KUBE_VERSION_NOTE, ChartInfo, ChartRef, ChartSource
 from toolkit.errors import InputError
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
@@ -22,11 +22,19 @@ def chart_info(package: ChartPackage, path: str) -> ChartInfo:
     kube = package.metadata.get("kubeVersion")
     return ChartInfo(name=package.name, version=package.version, digest=package.content_digest,
                      default_values=dict(package.values or {}), schema=package.schema, path=path,
-                     kube_version=str(kube) if kube else None)
+                     kube_version=str(kube) if kube else None,
+                     app_version=str(package.metadata.get("appVersion") or ""),
+                     kube_version_note=str(_annotations(package).get(KUBE_VERSION_NOTE) or ""))
+
+
+def _annotations(package: ChartPackage) -> dict[str, object]:
+    found = package.metadata.get("annotations")
+    return dict(found) if isinstance(found, dict) else {}
 
 
 class CatalogChartSource:
-    """The charts of the catalog, from their folders under `root` (one version each: Chart.yaml's)."""
+    """The charts of the catalog, from their folders under `root`: one version per folder (Chart.yaml's),
+    the current line's folder and every older line's."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -44,20 +52,22 @@ class CatalogChartSource:
         return info
 
     def versions(self, app: ChartRef) -> list[str]:
-        """The version in the chart folder's Chart.yaml, or nothing for charts outside the catalog."""
+        """The version in each line's Chart.yaml, or nothing for charts outside the catalog."""
         if app.path is None:
             return []
-        return [self._read(app.path).version]
+        return [self._read(folder).version for folder in (app.path, *app.lines)]
 
     def load(self, app: ChartRef, version: str) -> ChartInfo:
-        """The chart folder, when it holds `version`."""
+        """The line's chart folder that holds `version`."""
         if app.path is None:
             raise InputError(f"{app.describe()}: not a catalog chart", hint="use a chart source that can fetch it")
-        info = self._read(app.path)
-        if info.version != version:
-            raise InputError(f"{app.path}: holds version {info.version}, not {version}",
-                             hint=f"use chartVersion {info.version} or leave chartVersion out")
-        return info
+        infos = [self._read(folder) for folder in (app.path, *app.lines)]
+        for info in infos:
+            if info.version == version:
+                return info
+        held = ", ".join(info.version for info in infos)
+        raise InputError(f"{app.path}: holds version {held}, not {version}",
+                         hint=f"use chartVersion {infos[0].version} or leave chartVersion out")
 
 
 class DirectoryChartSource:

@@ -199,6 +199,9 @@ class _VersionedCommand(Command):  # type: ignore[misc]  # pyhelm3 ships no type
         labels = _RELEASE_LABELS.get()
         if labels and command and command[0] == "upgrade":
             command = [*command, "--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+        template_args = _TEMPLATE_ARGS.get()
+        if template_args and command and command[0] == "template":
+            command = [*command, *template_args]
         out: bytes = await super().run(adapt_argv(command, self.major), input)
         return out
 
@@ -206,12 +209,16 @@ class _VersionedCommand(Command):  # type: ignore[misc]  # pyhelm3 ships no type
 _RELEASE_LABELS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("release_labels", default=None)
 """Labels for the release record of the `helm upgrade` this thread runs (pyhelm3 has no such option)."""
 
+_TEMPLATE_ARGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("template_args", default=None)
+"""`--kube-version`/`--api-versions` for the `helm template` this thread runs (pyhelm3 has no such options)."""
+
 
 class HelmLike(Protocol):
     """What the actions need from helm; `Helm` is the real one, tests may pass a recording fake."""
 
     def lint(self, chart: Path, values_files: Sequence[Path] = ()) -> HelmRun: ...
-    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any], *,
+                 kube_version: str | None = None, api_versions: Sequence[str] = ()) -> list[dict[str, Any]]: ...
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,
                         wait: bool, timeout: str, atomic: bool = False, description: str = "",
                         labels: dict[str, str] | None = None, create_namespace: bool = True) -> dict[str, Any]: ...
@@ -286,10 +293,20 @@ class Helm:
         except helm_errors.Error as exc:
             return HelmRun(False, (exc.stdout + exc.stderr).decode("utf-8", "replace"))
 
-    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-        """Render the chart with one merged values dict; the objects it would create."""
-        rendered = self._call("template", self._command.template(release, chart, values, namespace=namespace,
-                                                                 include_crds=True))
+    def template(self, chart: Path, release: str, namespace: str, values: dict[str, Any], *,
+                 kube_version: str | None = None, api_versions: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Render the chart with one merged values dict; the objects it would create. With `kube_version`
+        (and that version's `api_versions`) helm renders for that Kubernetes, so `.Capabilities` is
+        honest and the chart's kubeVersion constraint is checked against it."""
+        extra = ["--kube-version", kube_version] if kube_version else []
+        if api_versions:
+            extra += ["--api-versions", ",".join(api_versions)]
+        token = _TEMPLATE_ARGS.set(extra or None)
+        try:
+            rendered = self._call("template", self._command.template(release, chart, values, namespace=namespace,
+                                                                     include_crds=True))
+        finally:
+            _TEMPLATE_ARGS.reset(token)
         return [doc for doc in rendered if doc]
 
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from toolkit.actions.lint import lint
+from toolkit.adapters.api_specs import parse_kube_minor
 from toolkit.adapters.helm import Helm
 from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import (
@@ -17,24 +18,29 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
+from toolkit.core.matrix import KUBERNETES_MINORS
 from toolkit.errors import ValidationFailed
 
 
 @click.command("lint")
 @click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
+@click.option("--kube-version", "kube_version", metavar="VERSION",
+              help="Check renderings against this Kubernetes version's API only (default: every supported "
+                   "minor the chart's kubeVersion admits).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel helm calls.")
 @helm_option
 @root_option
 @output_option("text", "json")
-def lint_command(charts: tuple[Path, ...], no_helm: bool, jobs: int, helm: str | None, root: Path | None,
-                 output: str) -> None:
+def lint_command(charts: tuple[Path, ...], no_helm: bool, kube_version: str | None, jobs: int, helm: str | None,
+                 root: Path | None, output: str) -> None:
     """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
     settings = settings_from(root, helm)
     folders = list(charts) or find_chart_dirs(settings.charts_dir)
     catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None
     result = lint(folders, root=settings.root, catalog_file=catalog,
-                  helm=None if no_helm else Helm(settings.helm, source=settings.helm_source), jobs=jobs)
+                  helm=None if no_helm else Helm(settings.helm, source=settings.helm_source), jobs=jobs,
+                  minors=[parse_kube_minor(kube_version)] if kube_version else KUBERNETES_MINORS)
     if output == "json":
         echo_json(result.as_dict())
     else:

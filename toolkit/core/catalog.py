@@ -12,6 +12,7 @@ from typing import Any
 
 from toolkit.core.findings import Finding, Severity, catalog_invalid, json_path
 from toolkit.core.graph import find_cycle
+from toolkit.core.model import ChartRef
 from toolkit.core.schema import did_you_mean, validate_instance
 from toolkit.core.yamldoc import line_of, to_plain
 from toolkit.errors import CatalogError
@@ -50,6 +51,18 @@ class CatalogApp:
     skip_condition: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    lines: tuple[str, ...] = ()
+    """Older lines of the chart (folders), for the Kubernetes versions the current line does not admit."""
+
+    @property
+    def chart_folders(self) -> tuple[str, ...]:
+        """The current line's folder, then every older line's."""
+        return (self.chart, *self.lines)
+
+    @property
+    def chart_ref(self) -> ChartRef:
+        """Where the planner finds this app's charts (every line)."""
+        return ChartRef(self.name, self.name, self.chart, lines=self.lines)
 
     @property
     def tier_index(self) -> int:
@@ -129,6 +142,7 @@ def parse_catalog(data: Any, source: str, *, schema: Mapping[str, Any] | None = 
             skip_condition=entry.get("skipCondition"),
             values=entry.get("values") or {},
             description=entry.get("description", ""),
+            lines=tuple(entry.get("lines") or ()),
         ))
     return Catalog(tuple(apps), source, tree if tree is not None else data)
 

@@ -6,13 +6,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
 from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
 from toolkit.errors import InputError
 
-__all__ = ["ChartPackage", "parse_chart", "parse_chart_metadata", "split_chart_label"]
+__all__ = ["ChartPackage", "lines_of_one_chart", "parse_chart", "parse_chart_metadata", "split_chart_label"]
 
 _BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*")
 """Text holding only blank lines and comments (an empty values.yaml)."""
@@ -96,3 +97,10 @@ def split_chart_label(label: str) -> tuple[str, str]:
     if not dashes:
         return label, ""
     return label[:dashes[-1]], label[dashes[-1] + 1:]
+
+
+def lines_of_one_chart(first: str, other: str, name: str) -> bool:
+    """True when two different folders side by side are lines of chart `name`: `cilium` and `cilium@1.14`."""
+    a, b = PurePosixPath(first.replace("\\", "/").rstrip("/")), PurePosixPath(other.replace("\\", "/").rstrip("/"))
+    return (a.parent == b.parent and a.name != b.name
+            and a.name.split("@", 1)[0] == b.name.split("@", 1)[0] == name)

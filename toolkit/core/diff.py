@@ -23,6 +23,14 @@ from toolkit.core.wanted import WantedApp
 __all__ = ["planned_release", "planned_removals"]
 
 
+def _source(item: WantedApp) -> str:
+    """Where apply finds the chart: the catalog line's folder that was chosen, or the repository."""
+    assert item.info is not None
+    if item.ref.path is not None and not item.ref.repo_url and item.info.path in (item.ref.path, *item.ref.lines):
+        return item.info.path
+    return item.ref.describe()
+
+
 def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp], state: InstalledState | None,
                     take_over: frozenset[str] = frozenset()) -> PlannedRelease:
     """The plan line of one wanted release against what is installed: install, upgrade (with every
@@ -48,7 +56,8 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         if installed.chart != item.info.name:
             reasons.append(f"chart {installed.chart} → {item.info.name}")
         if installed.version != item.info.version:
-            reasons.append(f"chart version {installed.version} → {item.info.version}")
+            reasons.append(f"chart version {installed.version} → {item.info.version}"
+                           + (f" ({item.choice})" if item.choice else ""))
         elif installed.digest and installed.digest != item.info.digest:
             reasons.append(f"chart content changed ({_short(installed.digest)} → {_short(item.info.digest)})")
         if owned:
@@ -74,9 +83,10 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         digest=item.info.digest, action=action, wave=wave,
         depends_on=tuple(sorted(wanted[d].release for d in item.deps)), reason=reason,
         changed_values=tuple(path for path, _, _ in changes), values=values, app=item.key,
-        critical=bool(item.catalog and item.catalog.critical), source=item.ref.describe(),
+        critical=bool(item.catalog and item.catalog.critical), source=_source(item),
         previous_version=previous_version, previous_digest=previous_digest, provenance=item.merged.provenance,
         value_changes=tuple(changes), drift=tuple(drift), foreign=foreign, take_over=consent and bool(foreign),
+        chosen_because=item.choice,
     )
 
 

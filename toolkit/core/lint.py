@@ -14,13 +14,14 @@ from typing import Any
 
 import semver
 
-from toolkit.core.chart import ChartPackage
+from toolkit.core.chart import ChartPackage, lines_of_one_chart
+from toolkit.core.crd_policy import CRD_POLICY_ANNOTATION, crd_policy
 from toolkit.core.findings import Finding, Severity, json_path, yaml_error_finding
 from toolkit.core.helmignore import parse_helmignore
 from toolkit.core.schema import check_schema, validate_instance
 from toolkit.core.values import merge_values
 from toolkit.core.yamldoc import parse_yaml, to_plain
-from toolkit.errors import YamlError
+from toolkit.errors import InputError, YamlError
 
 __all__ = ["ChartLintInput", "lint_chart", "lint_chart_names"]
 
@@ -53,9 +54,10 @@ def _metadata_rules(item: ChartLintInput) -> Iterator[Finding]:
         yield _err("chart-name", f"chart name {name!r} is not a lowercase DNS label", file, path="$.name",
                    hint="use lowercase letters, digits and dashes")
     folder_name = item.folder.rstrip("/").rsplit("/", 1)[-1]
-    if name != folder_name:
+    line_of_chart = folder_name.split("@", 1)[0]  # `cilium@1.14`: an older line of chart `cilium`
+    if name != line_of_chart:
         yield _err("chart-name", f"chart name {name!r} differs from its folder {folder_name!r}", file,
-                   path="$.name", hint=f"rename the folder or set `name: {folder_name}`")
+                   path="$.name", hint=f"rename the folder or set `name: {line_of_chart}`")
     version = str(meta.get("version", ""))
     if not semver.Version.is_valid(version):
         yield _err("chart-version", f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file,
@@ -146,10 +148,26 @@ def _helmignore_rules(item: ChartLintInput) -> Iterator[Finding]:
                    f"{item.folder}/.helmignore", severity=Severity.WARNING, hint="remove the `!` rule")
 
 
+def _crd_rules(item: ChartLintInput) -> Iterator[Finding]:
+    """A chart with `crds/` states what apply does with them on upgrades (helm never upgrades them)."""
+    file = f"{item.folder}/Chart.yaml"
+    path = f"$.annotations['{CRD_POLICY_ANNOTATION}']"
+    try:
+        policy = crd_policy(item.package.metadata, file)
+    except InputError as exc:
+        yield _err("chart-crd-policy", exc.message, file, path=path, hint=exc.hint)
+        return
+    if policy is None and any(name.startswith("crds/") for name in item.package.files):
+        yield _err("chart-crd-policy", "the chart ships crds/ but states no CRD upgrade policy (helm creates "
+                                       "them once and never upgrades them)", file, path=path,
+                   hint=f"add `{CRD_POLICY_ANNOTATION}: CreateReplace` (apply upgrades them), `Create` or `Skip` "
+                        "under annotations")
+
+
 def lint_chart(item: ChartLintInput) -> list[Finding]:
     """Every rule of ours for one chart."""
     findings: list[Finding] = []
-    for rules in (_metadata_rules, _schema_rules, _values_rules, _helmignore_rules):
+    for rules in (_metadata_rules, _crd_rules, _schema_rules, _values_rules, _helmignore_rules):
         try:
             findings.extend(rules(item))
         except YamlError as exc:
@@ -158,13 +176,21 @@ def lint_chart(item: ChartLintInput) -> list[Finding]:
 
 
 def lint_chart_names(packages: Mapping[str, ChartPackage]) -> list[Finding]:
-    """Chart names must be unique across the catalog (keys are folders)."""
+    """Chart names must be unique across the catalog (keys are folders), except for the lines of one
+    chart (`NAME` and `NAME@LINE` folders), which must differ in version."""
     seen: dict[str, str] = {}
+    versions: dict[tuple[str, str], str] = {}
     findings = []
     for folder, package in sorted(packages.items()):
-        if package.name in seen:
-            findings.append(_err("chart-duplicate", f"chart name {package.name!r} is also used by {seen[package.name]}",
+        first = seen.setdefault(package.name, folder)
+        if first != folder and not lines_of_one_chart(first, folder, package.name):
+            findings.append(_err("chart-duplicate", f"chart name {package.name!r} is also used by {first}",
                                  f"{folder}/Chart.yaml", path="$.name", hint="give every chart a unique name"))
-        seen.setdefault(package.name, folder)
+            continue
+        other = versions.setdefault((package.name, package.version), folder)
+        if other != folder:
+            findings.append(_err("chart-duplicate", f"chart {package.name} {package.version} is also in {other}",
+                                 f"{folder}/Chart.yaml", path="$.version",
+                                 hint="give each line of a chart its own version (older lines lower)"))
     return findings
 

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from toolkit.core.semver_range import best_match
 from toolkit.errors import InputError
 
-__all__ = ["KUBERNETES_MINORS", "MatrixRow", "render_markdown", "render_text", "support_matrix"]
+__all__ = ["KUBERNETES_MINORS", "KUBERNETES_RELEASES", "MatrixRow", "render_markdown", "render_text", "support_matrix"]
 
 KUBERNETES_MINORS: tuple[int, ...] = tuple(range(19, 37))
 """1.19 (the oldest TKEStack 1.8 ships) to 1.36 (the newest GA minor our test bed builds)."""
+
+KUBERNETES_RELEASES: Mapping[int, str] = {
+    19: "1.19.16", 20: "1.20.15", 21: "1.21.14", 22: "1.22.17", 23: "1.23.17", 24: "1.24.17", 25: "1.25.16",
+    26: "1.26.15", 27: "1.27.16", 28: "1.28.15", 29: "1.29.15", 30: "1.30.14", 31: "1.31.14", 32: "1.32.13",
+    33: "1.33.13", 34: "1.34.4", 35: "1.35.4", 36: "1.36.3",
+}
+"""The patch release of each minor whose API (its OpenAPI document) the checks use: the newest the Go
+module proxy serves as `k8s.io/kubernetes`, fetched into `schemas/kubernetes/` by
+`scripts/fetch-api-specs.py`."""
 
 
 @dataclass(frozen=True)

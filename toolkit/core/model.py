@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from toolkit.core.findings import Finding
 
 __all__ = [
+    "KUBE_VERSION_NOTE",
     "HEALTHY_STATUSES",
     "Action",
     "ChartInfo",
@@ -39,6 +40,11 @@ class Action(enum.Enum):
     CONFLICT = "conflict"  # a same-name release tke-catalog does not own, and no consent to take it over
 
 
+KUBE_VERSION_NOTE = "tke-catalog.io/kube-version-note"
+"""The Chart.yaml annotation that says why a chart's kubeVersion range ends where it does (shown in the
+finding that refuses a Cluster outside it)."""
+
+
 @dataclass(frozen=True)
 class ChartRef:
     """Where a release's chart comes from: a catalog folder (`path`) or a repository (`repo_url`)."""
@@ -47,6 +53,7 @@ class ChartRef:
     chart_name: str
     path: str | None = None
     repo_url: str | None = None
+    lines: tuple[str, ...] = ()  # older lines' folders, next to `path`
 
     def describe(self) -> str:
         """`charts/platform/cilium` or `oci://reg/charts/foo`."""
@@ -66,6 +73,8 @@ class ChartInfo:
     schema: Mapping[str, Any] | None = None
     path: str = ""
     kube_version: str | None = None
+    app_version: str = ""
+    kube_version_note: str = ""  # why the chart's kubeVersion stops where it does (Chart.yaml annotation)
 
 
 class ChartSource(Protocol):
@@ -142,6 +151,7 @@ class PlannedRelease:
     drift: tuple[str, ...] = ()  # what changed outside tke-catalog since we applied it
     foreign: str = ""  # for a release we did not install: who did (helm's description), when known
     take_over: bool = False  # the user consented to taking the foreign release over
+    chosen_because: str = ""  # why this chart version (the line for the Cluster's Kubernetes)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from toolkit.core.catalog import Catalog
-from toolkit.core.chart_choice import load_chart
+from toolkit.core.chart_choice import load_chart, supported_version_findings
 from toolkit.core.cluster import Cluster
 from toolkit.core.cluster_checks import (
     cidr_findings,
@@ -54,6 +54,7 @@ def check_plan(
     """Resolve the plan and return it with every finding; the plan is None when there are errors."""
     findings: list[Finding] = []
     findings += defaulting_findings(cluster)
+    findings += supported_version_findings(cluster)
     findings += runtime_findings(cluster)
     findings += cidr_findings(cluster)
     findings += network_findings(cluster)
@@ -67,8 +68,9 @@ def check_plan(
             path = first.spec.path("spec", "dependsOn") if first.spec and first.spec.depends_on else ["spec"]
             findings.append(cluster.finding(f"dependency cycle: {' -> '.join(cycle)}", path, rule="plan-cycle",
                                             hint="remove one of these dependsOn entries"))
-    for item in wanted.values():
-        load_chart(cluster, charts, item, findings)
+    if not any(f.rule == "kube-version" for f in findings):
+        for item in wanted.values():
+            load_chart(cluster, charts, item, findings)
     for item in wanted.values():
         if item.info is not None:
             merge_and_validate(cluster, item, findings, image_registry, helm_major)

@@ -32,6 +32,8 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             "valueChanges": [{"path": path, "old": old, "new": new} for path, old, new in r.value_changes],
             "critical": r.critical,
         }
+        if r.chosen_because:
+            entry["chosenBecause"] = r.chosen_because
         if r.previous_version is not None and r.action is not Action.INSTALL:
             entry["previousVersion"] = r.previous_version
         if r.drift:
@@ -73,6 +75,8 @@ def render_table(plan: ReleasePlan) -> str:
         r = plan.releases[n - 1]
         if r.action in (Action.UPGRADE, Action.UNINSTALL, Action.CONFLICT):
             lines.append(f"      reason: {r.reason}")
+        elif r.action is Action.INSTALL and r.chosen_because:
+            lines.append(f"      chart: {r.chosen_because}")
         if r.action is Action.CONFLICT:
             lines.append(f"      left untouched: pass --take-over {r.name} (or set takeOver: true on the app) to "
                          "take it over")

@@ -25,7 +25,8 @@ from toolkit.core.values import REDACTED, is_secret_key
 from toolkit.core.yamldoc import line_of
 from toolkit.errors import SchemaError
 
-__all__ = ["LayerOf", "build_registry", "check_schema", "compile_validator", "did_you_mean", "validate_instance"]
+__all__ = ["LayerOf", "build_registry", "check_schema", "compile_validator", "did_you_mean", "json_type_name",
+           "validate_instance"]
 
 LayerOf = Callable[[tuple[str | int, ...]], str | None]
 """Given the path of a value, name the layer (file, default, --set ...) that set it."""
@@ -108,7 +109,8 @@ def check_schema(schema: Any, file: str) -> list[Finding]:
     return findings
 
 
-def _type_name(value: Any) -> str:
+def json_type_name(value: Any) -> str:
+    """The JSON type of a parsed value: null, boolean, integer, number, string, object or array."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -156,7 +158,7 @@ def _expand(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, st
     if kind == "type":
         expected = error.validator_value
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return [(path, f"expected {wanted}, got {_type_name(error.instance)} {_short(error.instance)}",
+        return [(path, f"expected {wanted}, got {json_type_name(error.instance)} {_short(error.instance)}",
                  f"write {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} here" + (" (quote it to make it a string)" if wanted == "string" else ""))]
     if kind == "enum":
         choices = [str(c) for c in error.validator_value]

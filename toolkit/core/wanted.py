@@ -28,6 +28,7 @@ class WantedApp:
     deps: list[str] = field(default_factory=list)  # resolved keys
     info: ChartInfo | None = None
     merged: MergedValues | None = None
+    choice: str = ""  # why this chart version (set by chart_choice)
 
     @property
     def tier(self) -> int:
@@ -57,7 +58,7 @@ def wanted_apps(cluster: Cluster, catalog: Catalog, findings: list[Finding]) -> 
                 skipped.append(app)
                 continue
             wanted[app.name] = WantedApp(app.name, app.release, app.namespace, app, None,
-                                       ChartRef(app.name, app.name, app.chart), app.depends_on)
+                                       app.chart_ref, app.depends_on)
     for app in skipped:
         index = skips.index(app.skip_condition or "")
         findings.append(cluster.finding(
@@ -90,7 +91,7 @@ def wanted_apps(cluster: Cluster, catalog: Catalog, findings: list[Finding]) -> 
                     f"`{app.name}` is both in disabledApps and in bootstrapApps", spec.path("spec", "chart", "chartName"),
                     rule="disabled-app", hint=f"remove `{app.name}` from one of the two lists"))
                 continue
-            ref = ChartRef(app.name, app.name, None if spec.repo_url else app.chart, spec.repo_url)
+            ref = ChartRef(app.name, app.name, None, spec.repo_url) if spec.repo_url else app.chart_ref
             wanted[app.name] = WantedApp(app.name, spec.release or app.release, spec.namespace or app.namespace, app,
                                        spec, ref, tuple(dict.fromkeys(app.depends_on + spec.depends_on)))
         elif spec.repo_url:

@@ -1,0 +1,59 @@
+{{/*
+Shared naming, labels and image helpers for the cilium chart.
+*/}}
+
+{{/* The chart name, overridable with nameOverride. */}}
+{{- define "cilium.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* A release-scoped name: the release name alone when it already contains the chart name. */}}
+{{- define "cilium.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* chart-version, as helm.sh/chart wants it. */}}
+{{- define "cilium.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels for every object; pass the root context. */}}
+{{- define "cilium.labels" -}}
+helm.sh/chart: {{ include "cilium.chart" . }}
+{{ include "cilium.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* Labels that select this release's pods; they never change between upgrades. */}}
+{{- define "cilium.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "cilium.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/*
+The full reference of one image.
+Call with (dict "image" .Values.image.x "global" .Values.global): a non-empty
+global.imageRegistry replaces the registry of every image at once (air-gapped mirrors).
+*/}}
+{{- define "cilium.image" -}}
+{{- $global := .global | default dict -}}
+{{- $registry := .image.registry | default "" -}}
+{{- if $global.imageRegistry -}}
+{{- $registry = $global.imageRegistry -}}
+{{- end -}}
+{{- if $registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" $registry) .image.repository (toString .image.tag) -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (toString .image.tag) -}}
+{{- end -}}
+{{- end -}}
