@@ -4,7 +4,6 @@ Kubernetes upgrade brings the app upgrades it needs, and a Cluster outside the m
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.plan.conftest import cluster_from_text
