@@ -66,6 +66,9 @@ def main() -> None:
             kube = ["--kubeconfig", str(plane.kubeconfig)]
 
             run(TOOL + ["lint"], env)
+            # TKEStack 1.8's two network shapes, planned offline: Galaxy, and Cilium underlay with BGP
+            run(TOOL + ["plan", "examples/tkestack-galaxy.yaml"], env)
+            run(TOOL + ["plan", "examples/tkestack-cilium-underlay.yaml"], env)
             run(TOOL + ["build", "--out", str(work / "out")], env)
             run(TOOL + ["publish", "--registry", charts, "--plain-http", "--lock", str(lock)], env)
             run(TOOL + ["publish", "--registry", custom, "--plain-http", "--lock", str(work / "custom.lock"),

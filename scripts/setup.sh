@@ -4,11 +4,12 @@
 #   - the helm CLI, 3 ($BIN/helm) and 4 ($BIN/helm4), built from the Go module proxy with their version ldflags;
 #   - Debian's docker-registry (CNCF distribution) and containerd binaries, extracted, never run as services;
 #   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane, and
-#     the oldest served kube-apiserver (1.29) for the version-matrix checks.
+#     the oldest served kube-apiserver (1.29) for the version-matrix checks;
+#   - CoreDNS (the coredns chart's appVersion), run by the DNS tests against the local API server.
 # Binaries are cached outside the repository in $TKE_CATALOG_CACHE (default ~/.cache/tke-catalog);
 # a warm machine skips every build in seconds. Each step prints what it did and how long it took.
 #
-# Usage: scripts/setup.sh [all|python|helm|helm3|helm4|registry|containerd|control-plane|kube-oldest]...   (default: all)
+# Usage: scripts/setup.sh [all|python|helm|helm3|helm4|registry|containerd|control-plane|kube-oldest|coredns]...   (default: all)
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
@@ -17,6 +18,8 @@ HELM4_VERSION="${HELM4_VERSION:-v4.3.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KUBE_VERSION="${KUBE_VERSION:-1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# the CoreDNS the coredns chart's current line ships (its appVersion): the DNS tests run it for real
+COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${TKE_CATALOG_CACHE:-$HOME/.cache/tke-catalog}"
@@ -184,6 +187,14 @@ setup_kwok() {
   log "kwok: $("$BIN/kwok" --version 2>&1 | head -1); stages in $stages"
 }
 
+setup_coredns() {
+  if [ -x "$BIN/coredns" ] && "$BIN/coredns" -version 2>/dev/null | grep -q "CoreDNS-${COREDNS_VERSION#v}\$"; then
+    log "coredns $COREDNS_VERSION already built"; return
+  fi
+  GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
+  log "coredns: $("$BIN/coredns" -version | head -1)"
+}
+
 main() {
   local what=("$@")
   [ ${#what[@]} -gt 0 ] || what=(all)
@@ -191,7 +202,7 @@ main() {
     case "$w" in
       all) step python setup_python; step helm setup_helm; step helm4 setup_helm4; step registry setup_registry
            step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube
-           step kubernetes-oldest setup_kube_oldest; step kwok setup_kwok ;;
+           step kubernetes-oldest setup_kube_oldest; step kwok setup_kwok; step coredns setup_coredns ;;
       python) step python setup_python ;;
       helm) step helm setup_helm; step helm4 setup_helm4 ;;
       helm3) step helm setup_helm ;;
@@ -201,7 +212,8 @@ main() {
       control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kubernetes-oldest setup_kube_oldest
                      step kwok setup_kwok ;;
       kube-oldest) step kubernetes-oldest setup_kube_oldest ;;
-      *) log "unknown step '$w' (use all, python, helm, helm3, helm4, registry, containerd, control-plane or kube-oldest)"; exit 2 ;;
+      coredns) step coredns setup_coredns ;;
+      *) log "unknown step '$w' (use all, python, helm, helm3, helm4, registry, containerd, control-plane, kube-oldest or coredns)"; exit 2 ;;
     esac
   done
   log "binaries are in $BIN"

@@ -30,7 +30,7 @@ KWOK_STAGES = CACHE / "kwok" / f"stage-fast-{KWOK_VERSION}.yaml"
 CONTEXT = "tke-catalog-test"
 BASE_BINARIES = ("etcd", "kube-apiserver")
 REALISM_BINARIES = ("kube-controller-manager", "kube-scheduler", "kwok")
-SERVICE_CIDR = "10.0.0.0/24"
+SERVICE_CIDR = "10.96.0.0/16"  # kubeadm's default, and examples/cluster.yaml's serviceCIDR
 POD_CIDR = "10.244.0.1/24"
 FAKE_NODE = "kwok-node-0"
 FAKE_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
@@ -89,9 +89,11 @@ class ControlPlane:
     """
 
     def __init__(self, folder: Path, *, realism: bool = False, ttl: float | None = None,
-                 startup_timeout: float = 60.0, keep_data: bool = False, apiserver: str = "kube-apiserver") -> None:
+                 startup_timeout: float = 60.0, keep_data: bool = False, apiserver: str = "kube-apiserver",
+                 service_cidr: str = SERVICE_CIDR) -> None:
         self.folder = folder
         self.apiserver = apiserver  # the binary's name: kube-apiserver, or OLDEST_APISERVER
+        self.service_cidr = service_cidr
         self.keep_data = keep_data  # reuse the etcd data an earlier run left in folder/etcd
         self.realism = realism
         self.ttl = ttl
@@ -221,7 +223,7 @@ class ControlPlane:
             f"--service-account-issuer={self.server}",
             f"--service-account-key-file={service_account.cert}",
             f"--service-account-signing-key-file={service_account.key}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--service-cluster-ip-range={self.service_cidr}",
             "--allow-privileged=true", "--authorization-mode=RBAC",
             "--disable-admission-plugins=ServiceAccount",
             # No `kubernetes` Endpoints upkeep (loopback IPs are invalid there) and no APF bookkeeping.

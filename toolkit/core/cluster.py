@@ -115,6 +115,9 @@ class Cluster:
     service_cidr: str | None = None
     cluster_cidr_as_written: str = ""
     max_cluster_service_num_set: bool = False
+    max_cluster_service_num: int = 256
+    max_node_pod_num: int = 256
+    kubelet_extra_args: Mapping[str, str] = field(default_factory=dict)
     dns_domain: str = "cluster.local"
     network_device: str = "eth0"
     network_args: Mapping[str, str] = field(default_factory=dict)
@@ -226,6 +229,10 @@ def _ipv4_part(cidrs: str) -> str:
     return next((p for p in parts if ":" not in p), parts[0])
 
 
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
 def _str(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
@@ -290,6 +297,9 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
                                             for d in defaulted) and "maxClusterServiceNum" in (
                                                 spec.get("properties") or {}),
         service_cidr=spec.get("serviceCIDR"),
+        max_cluster_service_num=_int((spec.get("properties") or {}).get("maxClusterServiceNum"), 256),
+        max_node_pod_num=_int((spec.get("properties") or {}).get("maxNodePodNum"), 256),
+        kubelet_extra_args={str(k): str(v) for k, v in (spec.get("kubeletExtraArgs") or {}).items()},
         dns_domain=_str(spec.get("dnsDomain"), "cluster.local"),
         network_device=_str(spec.get("networkDevice"), "eth0"),
         network_args=network_args,

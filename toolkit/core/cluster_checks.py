@@ -14,9 +14,24 @@ from toolkit.core.cluster import DOCKERSHIM_REMOVED, Cluster
 from toolkit.core.features import CILIUM_TUNNELS, FLANNEL_BACKENDS
 from toolkit.core.findings import Finding, Severity
 
-__all__ = ["cidr_findings", "defaulting_findings", "network_findings", "runtime_findings"]
+__all__ = ["cgroup_findings", "cidr_findings", "defaulting_findings", "network_findings", "runtime_findings"]
 
 _ASN = re.compile(r"^[0-9]+$")
+
+
+def cgroup_findings(cluster: Cluster) -> list[Finding]:
+    """A warning naming the cgroup driver taken when the Cluster does not say and TKEStack 1.8 has no
+    default for its Kubernetes (our shared rule: systemd above 1.21)."""
+    from toolkit.core.tkestack_network import cgroup_driver
+
+    if cluster.features.container_runtime != "containerd" or "cgroup-driver" in cluster.kubelet_extra_args:
+        return []
+    driver, where = cgroup_driver(cluster)
+    if driver != "systemd":
+        return []
+    return [cluster.finding(f"the kubelets' cgroup driver is taken as systemd ({where.split(' (')[0]}); containerd is "
+                            "configured to match", ["spec", "version"], severity=Severity.WARNING, rule="cgroup-driver",
+                            hint="set spec.kubeletExtraArgs.cgroup-driver: cgroupfs if your kubelets use cgroupfs")]
 
 
 def runtime_findings(cluster: Cluster) -> list[Finding]:

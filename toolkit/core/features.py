@@ -5,19 +5,32 @@ Pure. The keys were agreed with the chart authors:
     cilium   mode, tunnelProtocol, ipam.mode, ipam.clusterPoolIPv4PodCIDR, nativeRoutingCIDR,
              bgp.enabled, bgp.asn, bgp.switchIP, clusterName
     galaxy   networkDevice, clusterCIDR, flannel.backendType
-    coredns  clusterDomain
+    coredns  clusterDomain, service.clusterIP (TKEStack's DNS address)
+    containerd-config  systemdCgroup (the kubelets' cgroup driver)
+    metrics-server     kubeletInsecureTLS (TKEStack's kubelets serve self-signed certificates)
     every    global.imageRegistry (when an image registry is given)
+
+`derived_from_cluster` says, for the values TKEStack itself computes, what each one is and where it comes
+from; the plan shows that list (the values are a layer like the others: a user's override still wins).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from toolkit.core.cluster import Cluster
+from toolkit.core.tkestack_network import (
+    DNS_SERVICE_INDEX,
+    cgroup_driver,
+    service_address,
+    service_cidr,
+)
 
-__all__ = ["CILIUM_TUNNELS", "FLANNEL_BACKENDS", "cilium_tunnel_protocol", "derive_values", "flannel_backend"]
+__all__ = ["CILIUM_TUNNELS", "FLANNEL_BACKENDS", "Derived", "cilium_tunnel_protocol", "derive_values",
+           "derived_from_cluster", "flannel_backend"]
 
 FLANNEL_BACKENDS = ("vxlan", "host-gw", "udp", "ipip", "ipsec", "wireguard")
 """The flannel backends the galaxy chart configures; networkArgs.backendType is free-form in TKEStack."""
@@ -86,10 +99,59 @@ _DERIVERS: dict[str, Callable[[Cluster], dict[str, Any]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Derived:
+    """One value TKEStack computes from the Cluster: its chart path, the value, and where it comes from."""
+
+    path: tuple[str, ...]
+    value: Any
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": "$." + ".".join(self.path), "value": self.value, "from": self.source}
+
+
+def _dns_address(cluster: Cluster) -> list[Derived]:
+    network, where = service_cidr(cluster)
+    return [Derived(("service", "clusterIP"), service_address(network, DNS_SERVICE_INDEX),
+                    f"the kubelets' clusterDNS, the {DNS_SERVICE_INDEX}th address of the service CIDR {network} "
+                    f"({where})")]
+
+
+def _cgroup(cluster: Cluster) -> list[Derived]:
+    driver, where = cgroup_driver(cluster)
+    return [Derived(("systemdCgroup",), driver == "systemd", f"the kubelets' cgroup driver is {driver}, {where}")]
+
+
+def _kubelet_tls(_: Cluster) -> list[Derived]:
+    return [Derived(("kubeletInsecureTLS",), True, "TKEStack's kubelets serve self-signed certificates; its own "
+                                                   "metrics-server ran --kubelet-insecure-tls")]
+
+
+_TKESTACK: dict[str, Callable[[Cluster], list[Derived]]] = {
+    "coredns": _dns_address,
+    "containerd-config": _cgroup,
+    "metrics-server": _kubelet_tls,
+}
+
+
+def derived_from_cluster(app: str, cluster: Cluster) -> list[Derived]:
+    """The values of catalog app `app` that TKEStack computes from the Cluster, with their sources.
+
+    Raises InputError when the Cluster's network cannot give them (a service CIDR too small)."""
+    derive = _TKESTACK.get(app)
+    return derive(cluster) if derive is not None else []
+
+
 def derive_values(app: str, cluster: Cluster, *, image_registry: str | None = None) -> dict[str, Any]:
     """The values the Cluster implies for catalog app `app` (empty for apps with none)."""
     derive = _DERIVERS.get(app)
     values = derive(cluster) if derive is not None else {}
+    for item in derived_from_cluster(app, cluster):
+        node = values
+        for key in item.path[:-1]:
+            node = node.setdefault(key, {})
+        node[item.path[-1]] = item.value
     if image_registry:
         values["global"] = {"imageRegistry": image_registry}
     return values

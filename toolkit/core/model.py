@@ -152,6 +152,7 @@ class PlannedRelease:
     foreign: str = ""  # for a release we did not install: who did (helm's description), when known
     take_over: bool = False  # the user consented to taking the foreign release over
     chosen_because: str = ""  # why this chart version (the line for the Cluster's Kubernetes)
+    derived: tuple[Any, ...] = ()  # values TKEStack computes from the Cluster (`features.Derived`), with sources
 
 
 @dataclass(frozen=True)

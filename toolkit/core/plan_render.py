@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
         }
         if r.chosen_because:
             entry["chosenBecause"] = r.chosen_because
+        if r.derived:
+            entry["derivedFromCluster"] = [d.as_dict() for d in r.derived]
         if r.previous_version is not None and r.action is not Action.INSTALL:
             entry["previousVersion"] = r.previous_version
         if r.drift:
@@ -77,6 +80,9 @@ def render_table(plan: ReleasePlan) -> str:
             lines.append(f"      reason: {r.reason}")
         elif r.action is Action.INSTALL and r.chosen_because:
             lines.append(f"      chart: {r.chosen_because}")
+        if r.action in (Action.INSTALL, Action.UPGRADE):
+            for d in r.derived:
+                lines.append(f"      derived: {'.'.join(d.path)}={json.dumps(d.value)}: {d.source}")
         if r.action is Action.CONFLICT:
             lines.append(f"      left untouched: pass --take-over {r.name} (or set takeOver: true on the app) to "
                          "take it over")

@@ -8,7 +8,8 @@ from typing import Any
 
 from toolkit.core.catalog import CatalogApp
 from toolkit.core.cluster import Cluster
-from toolkit.core.features import derive_values
+from toolkit.core.cluster_checks import cgroup_findings
+from toolkit.core.features import derive_values, derived_from_cluster
 from toolkit.core.findings import Finding
 from toolkit.core.model import ChartInfo
 from toolkit.core.schema import validate_instance
@@ -27,6 +28,14 @@ from toolkit.errors import InputError
 __all__ = ["merge_and_validate"]
 
 
+def _value_at(values: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(values, dict):
+            return None
+        values = values.get(key)
+    return values
+
+
 def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding], image_registry: str | None,
                        helm_major: int = 3) -> None:
     assert item.info is not None
@@ -42,12 +51,22 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
                                             "values"), rule="set-values", hint=exc.hint))
             return
     app_name = item.catalog.name if item.catalog is not None else ""
+    try:
+        derived = derive_values(app_name, cluster, image_registry=image_registry)
+        item.derived = tuple(derived_from_cluster(app_name, cluster))
+        if app_name == "containerd-config":
+            findings += cgroup_findings(cluster)
+    except InputError as exc:
+        findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", ["spec", "clusterCIDR"],
+                                        rule="cidr", hint=exc.hint))
+        return
     merged = merge_layers([
-        (LAYER_FEATURES, derive_values(app_name, cluster, image_registry=image_registry)),
+        (LAYER_FEATURES, derived),
         (LAYER_RAW, spec.raw_values if spec is not None else None),
         (LAYER_SET, set_layer),
     ], base=_chart_and_catalog_values(item.info, item.catalog))
     item.merged = merged
+    item.derived = tuple(d for d in item.derived if _value_at(merged.values, d.path) == d.value)  # not overridden
     if item.info.schema is None:
         return
     errors = validate_instance(merged.values, item.info.schema, file=cluster.source, layer_of=merged.layer_of,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.core.catalog import TIERS, Catalog, CatalogApp
 from toolkit.core.cluster import AppSpec, Cluster
@@ -29,6 +30,7 @@ class WantedApp:
     info: ChartInfo | None = None
     merged: MergedValues | None = None
     choice: str = ""  # why this chart version (set by chart_choice)
+    derived: tuple[Any, ...] = ()  # the values TKEStack computes from the Cluster (`features.Derived`)
 
     @property
     def tier(self) -> int:
