@@ -97,7 +97,8 @@ class FakeHelm:
 
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,
                         wait: bool, timeout: str, atomic: bool = False, description: str = "",
-                        labels: dict[str, str] | None = None, create_namespace: bool = True) -> dict[str, Any]:
+                        labels: dict[str, str] | None = None, create_namespace: bool = True,
+                        take_ownership: bool = False) -> dict[str, Any]:
         self._record("upgrade_install", namespace, release)
         self.create_namespace[namespace] = create_namespace
         with self._lock:
@@ -224,6 +225,9 @@ class FakeRecords:
 
     def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
         return list(self.gone.get((release.namespace, release.name), []))
+
+    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        return []
 
     def namespace_exists(self, namespace: str) -> bool | None:
         return True if self.namespaces is None else namespace in self.namespaces

@@ -41,6 +41,7 @@ from toolkit.errors import (
     ApplyCancelled,
     ApplyFailed,
     ConflictError,
+    HelmError,
     InputError,
     InventoryCorrupt,
     LeaseLost,
@@ -227,6 +228,37 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
     return ApplyResult(plan.cluster, ordered, recovered, plan, lease_lost=lost[0] if lost else None)
 
 
+def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cache: Path) -> dict[str, tuple[str, ...]]:
+    """For each release the plan installs: the objects it would create that already exist without
+    helm's ownership of it (`namespace/name` → `Kind/name`), read from its rendered manifest."""
+    from toolkit.actions.registry_source import cached_archive_path
+    from toolkit.core.helm_release import ReleaseObject
+
+    if session.records is None:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for release in plan.releases:
+        if release.action is not Action.INSTALL:
+            continue
+        folder = root / release.source if release.source and not release.source.startswith("oci://") else None
+        chart = folder if folder is not None and (folder / "Chart.yaml").is_file() else cached_archive_path(
+            cache, release.chart, release.version, release.digest)
+        if not chart.exists():
+            continue
+        try:
+            rendered = session.helm.template(chart, release.name, release.namespace, dict(release.values))
+        except HelmError:
+            continue  # apply reports the same failure for the release itself
+        objects = [ReleaseObject(str(o.get("apiVersion", "")), str(o.get("kind", "")),
+                                 str((o.get("metadata") or {}).get("name", "")),
+                                 (o.get("metadata") or {}).get("namespace")) for o in rendered
+                   if isinstance(o, dict) and o.get("kind") != "CustomResourceDefinition"]
+        existing = session.records.unowned(release.name, release.namespace, objects)
+        if existing:
+            found[f"{release.namespace}/{release.name}"] = tuple(f"{o.kind}/{o.name}" for o in existing)
+    return found
+
+
 def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool,
                   charts: ChartSource | None, helm_major: int, take_over: frozenset[str]) -> ReleasePlan:
     from toolkit.actions.plan import run_plan
@@ -307,6 +339,12 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
                                                    namespaces=where)
             plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts, session.helm_major,
                                  options.take_over)
+        if options.check_objects:
+            unowned = unowned_objects(session, plan, root, cache)
+            if unowned:
+                state = replace(state, unowned=unowned)
+                plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts, session.helm_major,
+                                     options.take_over)
         if document is not None:
             check_saved_plan(document, plan, state, cluster_text)
         recorded = frozenset(state.inventory or ())

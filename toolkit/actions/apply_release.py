@@ -216,7 +216,7 @@ class ReleaseWork:
             answer = self.helm.upgrade_install(
                 release.name, chart, release.namespace, dict(release.values), wait=self.options.wait,
                 timeout=self.options.timeout, description=describe_apply(self.cluster, getattr(self.lock, "identity", "")),
-                labels=self._labels(), create_namespace=create)
+                labels=self._labels(), create_namespace=create, take_ownership=bool(release.adopts))
         except HelmError as exc:
             self._undo(release)
             raise OperationalError(exc.message, hint=exc.hint) from exc

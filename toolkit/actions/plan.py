@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +69,14 @@ def run_plan(
     state_from: Callable[[str, set[str]], InstalledState] | None = None,
     helm_major: int | Callable[[], int] = 3,
     take_over: frozenset[str] = frozenset(),
+    unowned_from: Callable[[ReleasePlan], dict[str, tuple[str, ...]]] | None = None,
 ) -> PlanOutcome:
     """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError.
 
     The installed state comes from `state`, a state file, or `state_from(cluster name, the namespaces its
-    releases go to)` (a live cluster, read as apply reads it);
+    releases go to)` (a live cluster, read as apply reads it); `unowned_from(plan)` names, per release
+    the plan installs, the objects that already exist without helm's ownership (then the plan is made
+    again with them: an adoption needs consent);
     `values[]` (`--set` syntax) is read the way the helm of `helm_major` reads it (a callable is asked
     after the installed state was read: a live session knows its helm).
     """
@@ -100,6 +103,12 @@ def run_plan(
         plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
                             allow_critical_removal=allow_critical_removal, image_registry=image_registry,
                             helm_major=helm_major() if callable(helm_major) else helm_major, take_over=take_over)
+        found = unowned_from(plan) if unowned_from is not None and state is not None else {}
+        if found and state is not None:
+            state = replace(state, unowned=found)
+            plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
+                                allow_critical_removal=allow_critical_removal, image_registry=image_registry,
+                                helm_major=helm_major() if callable(helm_major) else helm_major, take_over=take_over)
     except PlanRejected as exc:
         raise plan_rejected([*parsed.findings, *exc.findings], source) from None
     return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)

@@ -83,6 +83,10 @@ class ReleaseRecords(Protocol):
         """Whether the namespace exists; None when we may not look (a namespace-scoped user)."""
         ...
 
+    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        """The objects that exist without helm's ownership of this release."""
+        ...
+
 
 class CustomResourceDefinitions(Protocol):
     """The cluster's CRDs (`toolkit.adapters.kube.crds`), for apply's CRD policy."""

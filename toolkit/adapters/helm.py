@@ -199,6 +199,10 @@ class _VersionedCommand(Command):  # type: ignore[misc]  # pyhelm3 ships no type
         labels = _RELEASE_LABELS.get()
         if labels and command and command[0] == "upgrade":
             command = [*command, "--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+        if _TAKE_OWNERSHIP.get() and command and command[0] == "upgrade":
+            # helm 4 applies server-side: the fields the objects' other managers (kubeadm, kubectl) own
+            # would conflict; taking the objects over with consent means taking those fields too
+            command = [*command, "--take-ownership", *(["--force-conflicts"] if self.major >= 4 else [])]
         template_args = _TEMPLATE_ARGS.get()
         if template_args and command and command[0] == "template":
             command = [*command, *template_args]
@@ -208,6 +212,9 @@ class _VersionedCommand(Command):  # type: ignore[misc]  # pyhelm3 ships no type
 
 _RELEASE_LABELS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("release_labels", default=None)
 """Labels for the release record of the `helm upgrade` this thread runs (pyhelm3 has no such option)."""
+
+_TAKE_OWNERSHIP: contextvars.ContextVar[bool] = contextvars.ContextVar("take_ownership", default=False)
+"""`--take-ownership` for the `helm upgrade` this thread runs: adopt existing objects (consent given)."""
 
 _TEMPLATE_ARGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("template_args", default=None)
 """`--kube-version`/`--api-versions` for the `helm template` this thread runs (pyhelm3 has no such options)."""
@@ -221,7 +228,8 @@ class HelmLike(Protocol):
                  kube_version: str | None = None, api_versions: Sequence[str] = ()) -> list[dict[str, Any]]: ...
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,
                         wait: bool, timeout: str, atomic: bool = False, description: str = "",
-                        labels: dict[str, str] | None = None, create_namespace: bool = True) -> dict[str, Any]: ...
+                        labels: dict[str, str] | None = None, create_namespace: bool = True,
+                        take_ownership: bool = False) -> dict[str, Any]: ...
     def uninstall(self, release: str, namespace: str, *, timeout: str, wait: bool = False) -> None: ...
     def rollback(self, release: str, namespace: str, revision: int | None, *, timeout: str,
                  wait: bool = False) -> None: ...
@@ -311,10 +319,13 @@ class Helm:
 
     def upgrade_install(self, release: str, chart: Path, namespace: str, values: dict[str, Any], *,
                         wait: bool, timeout: str, atomic: bool = False, description: str = "",
-                        labels: dict[str, str] | None = None, create_namespace: bool = True) -> dict[str, Any]:
+                        labels: dict[str, str] | None = None, create_namespace: bool = True,
+                        take_ownership: bool = False) -> dict[str, Any]:
         """`helm upgrade --install` with values on stdin; returns helm's JSON release record. `labels` go
-        on helm's release record (its Secret) in the same write, so an ownership mark can never be lost."""
+        on helm's release record (its Secret) in the same write, so an ownership mark can never be lost.
+        `take_ownership` lets helm adopt existing objects it does not own (`--take-ownership`)."""
         token = _RELEASE_LABELS.set(dict(labels) if labels else None)
+        adopt = _TAKE_OWNERSHIP.set(take_ownership)
         try:
             result = self._call(f"upgrade --install of {namespace}/{release}", self._command.install_or_upgrade(
                 release, chart, values, namespace=namespace, wait=wait, timeout=timeout,
@@ -323,6 +334,7 @@ class Helm:
                 atomic=atomic, atomic_arg="--atomic", description=description or None))
         finally:
             _RELEASE_LABELS.reset(token)
+            _TAKE_OWNERSHIP.reset(adopt)
         return dict(result)
 
     def uninstall(self, release: str, namespace: str, *, timeout: str, wait: bool = False) -> None:

@@ -39,7 +39,8 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                  access: RegistryAccess, helm: str | None) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
-    from toolkit.core.model import InstalledState
+    from toolkit.actions.session import ClusterSession
+    from toolkit.core.model import InstalledState, ReleasePlan
     from toolkit.errors import PlanRejected
 
     live = kubeconfig is not None or kube_context is not None
@@ -48,24 +49,34 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                          hint="pass only one of them")
     settings = settings_from(root, helm)
     state_from = None
+    unowned_from = None
+    sessions: list[ClusterSession] = []
+
+    def close_sessions() -> None:
+        while sessions:
+            sessions.pop().close()
     # Without a cluster no helm runs and `values[]` is read as helm 3 does (the stricter one); with one,
     # as the helm that reads the cluster does.
     helm_majors: list[int] = []
     if live:
+        from toolkit.actions.apply import unowned_objects
         from toolkit.actions.session import open_session, read_installed_state
         from toolkit.adapters.settings import load_cluster_access
 
         def state_from(name: str, namespaces: set[str]) -> InstalledState:
-            with open_session(load_cluster_access(kubeconfig, kube_context), settings.helm,
-                              settings.helm_source) as session:
-                helm_majors.append(session.helm_major)
-                return read_installed_state(session, name, namespaces)
+            session = open_session(load_cluster_access(kubeconfig, kube_context), settings.helm, settings.helm_source)
+            sessions.append(session)
+            helm_majors.append(session.helm_major)
+            return read_installed_state(session, name, namespaces)
+
+        def unowned_from(plan: ReleasePlan) -> dict[str, tuple[str, ...]]:
+            return unowned_objects(sessions[-1], plan, settings.root, settings.cache) if sessions else {}
 
     try:
         outcome = run_plan(cluster_file, catalog_root=settings.root, state_path=state_file, state_from=state_from,
                            charts=access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal,
-                           helm_major=lambda: helm_majors[-1] if helm_majors else 3)
+                           helm_major=lambda: helm_majors[-1] if helm_majors else 3, unowned_from=unowned_from)
     except PlanRejected as exc:
         if output == "table":
             render_findings(exc.findings)
@@ -74,6 +85,8 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                                   indent=2))
         raise ValidationFailed(f"{cluster_file}: cannot plan ({sum(1 for f in exc.findings if f.severity.value == 'error')} error(s))",
                                hint="fix the errors above") from None
+    finally:
+        close_sessions()
     if output == "table":
         render_findings(outcome.findings)
         click.echo(render_plan(outcome.plan, output))

@@ -45,6 +45,7 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
     foreign = ""
     consent = item.release in take_over or item.key in take_over or bool(item.spec and item.spec.take_over)
     previous_version = previous_digest = None
+    adopts: tuple[str, ...] = ()
     if installed is not None:
         previous_version, previous_digest = installed.version, installed.digest
         owned = state is None or state.owned(installed)
@@ -78,6 +79,15 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         reason = "; ".join(reasons) if reasons else "up to date"
     else:
         reason = "new release" if state is not None else "not installed"
+        existing = tuple(state.unowned.get(f"{item.namespace}/{item.release}", ())) if state is not None else ()
+        if existing:
+            shown = ", ".join(existing[:8]) + (f" and {len(existing) - 8} more" if len(existing) > 8 else "")
+            foreign = f"objects exist that helm does not own: {shown}"
+            if consent:
+                reason = f"new release, adopting objects helm does not own: {shown}"
+                adopts = existing
+            else:
+                action, reason = Action.CONFLICT, foreign
     return PlannedRelease(
         name=item.release, namespace=item.namespace, chart=item.info.name, version=item.info.version,
         digest=item.info.digest, action=action, wave=wave,
@@ -86,7 +96,7 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         critical=bool(item.catalog and item.catalog.critical), source=_source(item),
         previous_version=previous_version, previous_digest=previous_digest, provenance=item.merged.provenance,
         value_changes=tuple(changes), drift=tuple(drift), foreign=foreign, take_over=consent and bool(foreign),
-        chosen_because=item.choice, derived=item.derived,
+        chosen_because=item.choice, derived=item.derived, adopts=adopts,
     )
 
 

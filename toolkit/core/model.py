@@ -117,6 +117,9 @@ class InstalledState:
     cluster: str = ""
     releases: tuple[InstalledRelease, ...] = ()
     inventory: frozenset[str] | None = None
+    unowned: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """`namespace/name` of a release not yet installed → `Kind/name` of its objects that already exist
+    without helm's ownership (kubeadm's CoreDNS, manifests TKEStack applied itself)."""
 
     def owned(self, release: InstalledRelease) -> bool:
         """True when tke-catalog installed this release for this Cluster: our inventory lists it, or our
@@ -152,6 +155,7 @@ class PlannedRelease:
     foreign: str = ""  # for a release we did not install: who did (helm's description), when known
     take_over: bool = False  # the user consented to taking the foreign release over
     chosen_because: str = ""  # why this chart version (the line for the Cluster's Kubernetes)
+    adopts: tuple[str, ...] = ()  # `Kind/name` of existing objects helm takes ownership of (with consent)
     derived: tuple[Any, ...] = ()  # values TKEStack computes from the Cluster (`features.Derived`), with sources
 
 

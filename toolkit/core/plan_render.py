@@ -37,6 +37,8 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             entry["chosenBecause"] = r.chosen_because
         if r.derived:
             entry["derivedFromCluster"] = [d.as_dict() for d in r.derived]
+        if r.adopts:
+            entry["adopts"] = list(r.adopts)
         if r.previous_version is not None and r.action is not Action.INSTALL:
             entry["previousVersion"] = r.previous_version
         if r.drift:
@@ -80,6 +82,8 @@ def render_table(plan: ReleasePlan) -> str:
             lines.append(f"      reason: {r.reason}")
         elif r.action is Action.INSTALL and r.chosen_because:
             lines.append(f"      chart: {r.chosen_because}")
+        if r.adopts:
+            lines.append(f"      adopts: {', '.join(r.adopts)} (helm takes ownership; you consented)")
         if r.action in (Action.INSTALL, Action.UPGRADE):
             for d in r.derived:
                 lines.append(f"      derived: {'.'.join(d.path)}={json.dumps(d.value)}: {d.source}")

@@ -51,6 +51,29 @@ class ReleaseReader:
                     for r in listed.get("resources") or [] if "/" not in r.get("name", "")}
             return self._resources[api_version]
 
+    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+        """Objects a release about to be installed would create that already exist without helm's
+        ownership annotations for this release (kubeadm's CoreDNS, manifests applied by hand)."""
+        found = []
+        for obj in objects:
+            known = self._resources_of(obj.api_version).get(obj.kind)
+            if known is None:
+                continue
+            plural, namespaced = known
+            base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
+            where = f"/namespaces/{quote(obj.namespace or namespace)}" if namespaced else ""
+            try:
+                live = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
+            except ClusterError:
+                continue
+            if live is None:
+                continue
+            annotations = (live.get("metadata") or {}).get("annotations") or {}
+            if (annotations.get("meta.helm.sh/release-name") != release
+                    or annotations.get("meta.helm.sh/release-namespace") != namespace):
+                found.append(obj)
+        return found
+
     def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
         """The release's objects the API server no longer has (deleted by hand, or never created)."""
         gone = []
