@@ -51,21 +51,27 @@ class ReleaseReader:
                     for r in listed.get("resources") or [] if "/" not in r.get("name", "")}
             return self._resources[api_version]
 
+    def _live(self, obj: ReleaseObject, namespace: str) -> tuple[bool, dict[str, Any] | None]:
+        """(judged, the live object or None): not judged for a kind this server does not serve (yet) or an
+        object we may not read."""
+        known = self._resources_of(obj.api_version).get(obj.kind)
+        if known is None:
+            return False, None
+        plural, namespaced = known
+        base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
+        where = f"/namespaces/{quote(obj.namespace or namespace)}" if namespaced else ""
+        try:
+            live = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
+        except ClusterError:
+            return False, None
+        return True, live if isinstance(live, dict) else None
+
     def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
         """Objects a release about to be installed would create that already exist without helm's
         ownership annotations for this release (kubeadm's CoreDNS, manifests applied by hand)."""
         found = []
         for obj in objects:
-            known = self._resources_of(obj.api_version).get(obj.kind)
-            if known is None:
-                continue
-            plural, namespaced = known
-            base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
-            where = f"/namespaces/{quote(obj.namespace or namespace)}" if namespaced else ""
-            try:
-                live = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
-            except ClusterError:
-                continue
+            _, live = self._live(obj, namespace)
             if live is None:
                 continue
             annotations = (live.get("metadata") or {}).get("annotations") or {}
@@ -78,16 +84,7 @@ class ReleaseReader:
         """The release's objects the API server no longer has (deleted by hand, or never created)."""
         gone = []
         for obj in objects:
-            known = self._resources_of(obj.api_version).get(obj.kind)
-            if known is None:
-                continue  # a kind this server does not serve (yet): not ours to judge here
-            plural, namespaced = known
-            base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
-            where = f"/namespaces/{quote(obj.namespace or release.namespace)}" if namespaced else ""
-            try:
-                found = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
-            except ClusterError:
-                continue
-            if found is None:
+            judged, live = self._live(obj, release.namespace)
+            if judged and live is None:
                 gone.append(obj)
         return gone
