@@ -101,7 +101,7 @@ def test_kubeadms_coredns_is_adopted_only_with_consent(project: dict[str, Any]) 
     assert entry["action"] == "conflict" and "Service/kube-dns" in entry["reason"]
     refused = apply(project)
     assert refused.exit_code == EXIT_CONFLICT, refused.output
-    assert "objects exist that helm does not own" in refused.output
+    assert "objects exist that this release does not own" in refused.output
     for name in ("Service/kube-dns", "Deployment/coredns", "ConfigMap/coredns", "ServiceAccount/coredns"):
         assert name in refused.output
     assert "meta.helm.sh/release-name" not in annotations(project, service)  # nothing was changed

@@ -129,9 +129,15 @@ def _admits_test_server(chart: Path) -> bool:
     return admits(str(kube) if kube else None, kube_version(KUBE_VERSION.lstrip("v")))
 
 
+def _needs_crds_of_others(chart: Path) -> bool:
+    """Charts whose objects need CRDs something else registers at run time (cilium-bgp: the operator's);
+    tests/apply/test_apply_cilium_bgp.py installs them once a stand-in registered those."""
+    return "tke-catalog.io/wait-for-crds" in ((_read_values(chart / "Chart.yaml").get("annotations")) or {})
+
+
 def _cases() -> list[Case]:
     charts = sorted({path.parents[1] for path in ROOT.glob("charts/*/*/ci/*-values.yaml")})
-    return [Case(chart, values) for chart in charts if _admits_test_server(chart)
+    return [Case(chart, values) for chart in charts if _admits_test_server(chart) and not _needs_crds_of_others(chart)
             for values in [None, *sorted((chart / "ci").glob("*-values.yaml"))]]
 
 

@@ -226,7 +226,8 @@ class FakeRecords:
     def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
         return list(self.gone.get((release.namespace, release.name), []))
 
-    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+    def unowned(self, release: str, namespace: str,
+                objects: Iterable[ReleaseObject]) -> list[tuple[ReleaseObject, str]]:
         return []
 
     def namespace_exists(self, namespace: str) -> bool | None:

@@ -255,7 +255,8 @@ def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cach
                    if isinstance(o, dict) and o.get("kind") != "CustomResourceDefinition"]
         existing = session.records.unowned(release.name, release.namespace, objects)
         if existing:
-            found[f"{release.namespace}/{release.name}"] = tuple(f"{o.kind}/{o.name}" for o in existing)
+            found[f"{release.namespace}/{release.name}"] = tuple(
+                f"{o.kind}/{o.name}" + (f" (of helm release {owner})" if owner else "") for o, owner in existing)
     return found
 
 

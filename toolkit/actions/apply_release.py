@@ -25,8 +25,10 @@ from toolkit.core.chart import parse_chart
 from toolkit.core.crd_policy import (
     CrdPolicy,
     chart_crds,
+    crd_established,
     crd_policy,
     crd_step,
+    crds_to_wait_for,
     with_digest,
 )
 from toolkit.core.duration import duration_seconds
@@ -224,13 +226,36 @@ class ReleaseWork:
         self._record(release, revision=int(revision) if isinstance(revision, int) else None)
         return Outcome.INSTALLED if release.action is Action.INSTALL else Outcome.UPGRADED
 
+    def _wait_for_crds(self, release: PlannedRelease, names: list[str]) -> None:
+        """Wait (up to --timeout) until the CRDs the chart's objects need, which something else registers
+        at run time (an operator's first start), are established."""
+        assert self.crds is not None
+        deadline = time.monotonic() + (duration_seconds(self.options.timeout) or 300.0)
+        waiting = [name for name in names if not crd_established(self.crds.get(name))]
+        if waiting:
+            self.progress(f"{release.name}: waiting for CRD {', '.join(waiting)} (up to {self.options.timeout})")
+        while waiting:
+            if time.monotonic() > deadline:
+                raise OperationalError(
+                    f"release {release.namespace}/{release.name}: CRD {', '.join(waiting)} not registered after "
+                    f"{self.options.timeout}; the release needs it and was not installed",
+                    hint="the component that registers it (for Cilium's BGP kinds, cilium-operator) must be running: "
+                         "check its pods, then apply again (or raise --timeout)")
+            time.sleep(1.0)
+            self._fence()
+            waiting = [name for name in waiting if not crd_established(self.crds.get(name))]
+
     def _apply_crds(self, release: PlannedRelease, archive: Path) -> None:
-        """Carry out the chart's crd-policy before helm runs (helm itself only creates `crds/` once).
-        Every refusal is checked before anything is written, so a refused release changes nothing."""
+        """Carry out the chart's crd-policy before helm runs (helm itself only creates `crds/` once), and
+        wait for the CRDs it needs that others register. Every refusal is checked before anything is
+        written, so a refused release changes nothing."""
         if self.crds is None:
             return
         _, files = read_chart_archive(read_bytes(archive), str(archive))
         package = parse_chart(files, str(archive), metadata_only=True)
+        needed = crds_to_wait_for(package.metadata)
+        if needed:
+            self._wait_for_crds(release, needed)
         policy = crd_policy(package.metadata, f"chart {release.chart} {release.version}")
         if policy not in (CrdPolicy.CREATE, CrdPolicy.CREATE_REPLACE):
             return

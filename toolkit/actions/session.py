@@ -83,8 +83,9 @@ class ReleaseRecords(Protocol):
         """Whether the namespace exists; None when we may not look (a namespace-scoped user)."""
         ...
 
-    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
-        """The objects that exist without helm's ownership of this release."""
+    def unowned(self, release: str, namespace: str,
+                objects: Iterable[ReleaseObject]) -> list[tuple[ReleaseObject, str]]:
+        """The objects that exist without helm's ownership of this release, with their owning release."""
         ...
 
 

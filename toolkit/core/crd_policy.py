@@ -27,11 +27,28 @@ from typing import Any
 from toolkit.core.yamldoc import parse_yaml_all, to_plain
 from toolkit.errors import InputError
 
-__all__ = ["CRD_DIGEST_ANNOTATION", "CRD_POLICY_ANNOTATION", "CrdPolicy", "CrdStep", "chart_crds", "crd_policy",
-           "crd_step", "with_digest"]
+__all__ = ["CRD_DIGEST_ANNOTATION", "CRD_POLICY_ANNOTATION", "WAIT_FOR_CRDS_ANNOTATION", "CrdPolicy", "CrdStep",
+           "chart_crds", "crd_established", "crd_policy", "crd_step", "crds_to_wait_for", "with_digest"]
 
 CRD_POLICY_ANNOTATION = "tke-catalog.io/crd-policy"
 CRD_DIGEST_ANNOTATION = "tke-catalog.io/crd-digest"
+WAIT_FOR_CRDS_ANNOTATION = "tke-catalog.io/wait-for-crds"
+"""Chart.yaml: CRDs (comma-separated names) something else registers at run time (an operator at its
+first start) that the chart's objects need; apply waits until they are established."""
+
+
+def crds_to_wait_for(metadata: Mapping[str, Any]) -> list[str]:
+    """The CRD names the chart's `tke-catalog.io/wait-for-crds` annotation lists."""
+    annotations = metadata.get("annotations")
+    value = annotations.get(WAIT_FOR_CRDS_ANNOTATION) if isinstance(annotations, Mapping) else None
+    return [name.strip() for name in str(value or "").split(",") if name.strip()]
+
+
+def crd_established(crd: Mapping[str, Any] | None) -> bool:
+    """True when the CRD exists and the API server serves it (condition Established)."""
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or ()
+    return any(isinstance(c, Mapping) and c.get("type") == "Established" and c.get("status") == "True"
+               for c in conditions)
 
 
 class CrdPolicy(enum.Enum):

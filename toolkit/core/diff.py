@@ -82,9 +82,9 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         existing = tuple(state.unowned.get(f"{item.namespace}/{item.release}", ())) if state is not None else ()
         if existing:
             shown = ", ".join(existing[:8]) + (f" and {len(existing) - 8} more" if len(existing) > 8 else "")
-            foreign = f"objects exist that helm does not own: {shown}"
+            foreign = f"objects exist that this release does not own: {shown}"
             if consent:
-                reason = f"new release, adopting objects helm does not own: {shown}"
+                reason = f"new release, adopting objects it does not own: {shown}"
                 adopts = existing
             else:
                 action, reason = Action.CONFLICT, foreign

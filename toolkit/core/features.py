@@ -4,6 +4,7 @@ Pure. The keys were agreed with the chart authors:
 
     cilium   mode, tunnelProtocol, ipam.mode, ipam.clusterPoolIPv4PodCIDR, nativeRoutingCIDR,
              bgp.enabled, bgp.asn, bgp.switchIP, clusterName
+    cilium-bgp asn, switchIP (networkArgs asn, switch-ip)
     galaxy   networkDevice, clusterCIDR, flannel.backendType
     coredns  clusterDomain, service.clusterIP (TKEStack's DNS address)
     containerd-config  systemdCgroup (the kubelets' cgroup driver)
@@ -80,6 +81,14 @@ def _cilium(cluster: Cluster) -> dict[str, Any]:
     return values
 
 
+def _cilium_bgp(cluster: Cluster) -> dict[str, Any]:
+    args = cluster.network_args
+    values: dict[str, Any] = {"switchIP": args.get("switch-ip", "")}
+    if args.get("asn", "").isdigit():
+        values["asn"] = int(args["asn"])
+    return values
+
+
 def _galaxy(cluster: Cluster) -> dict[str, Any]:
     return {
         "networkDevice": cluster.network_device,
@@ -94,6 +103,7 @@ def _coredns(cluster: Cluster) -> dict[str, Any]:
 
 _DERIVERS: dict[str, Callable[[Cluster], dict[str, Any]]] = {
     "cilium": _cilium,
+    "cilium-bgp": _cilium_bgp,
     "galaxy": _galaxy,
     "coredns": _coredns,
 }

@@ -66,18 +66,21 @@ class ReleaseReader:
             return False, None
         return True, live if isinstance(live, dict) else None
 
-    def unowned(self, release: str, namespace: str, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
+    def unowned(self, release: str, namespace: str,
+                objects: Iterable[ReleaseObject]) -> list[tuple[ReleaseObject, str]]:
         """Objects a release about to be installed would create that already exist without helm's
-        ownership annotations for this release (kubeadm's CoreDNS, manifests applied by hand)."""
+        ownership annotations for this release (kubeadm's CoreDNS, manifests applied by hand, another
+        release's objects), each with its owner as helm recorded it (`ns/name`, or "")."""
         found = []
         for obj in objects:
             _, live = self._live(obj, namespace)
             if live is None:
                 continue
             annotations = (live.get("metadata") or {}).get("annotations") or {}
-            if (annotations.get("meta.helm.sh/release-name") != release
-                    or annotations.get("meta.helm.sh/release-namespace") != namespace):
-                found.append(obj)
+            owner_name = annotations.get("meta.helm.sh/release-name")
+            owner_namespace = annotations.get("meta.helm.sh/release-namespace")
+            if owner_name != release or owner_namespace != namespace:
+                found.append((obj, f"{owner_namespace}/{owner_name}" if owner_name else ""))
         return found
 
     def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
