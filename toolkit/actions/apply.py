@@ -29,7 +29,7 @@ from toolkit.actions.session import (
     read_state,
 )
 from toolkit.adapters.helm import HelmLike
-from toolkit.core.chart_choice import server_skew_note
+from toolkit.core.live_facts import live_findings
 from toolkit.core.model import (
     Action,
     ChartSource,
@@ -315,9 +315,6 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
     helm = session.helm
     helm_note = f", helm {session.helm_version} ({session.helm_path})" if session.helm_version else ""
     progress(f"cluster {name}: API server {session.server} ({session.server_version}){helm_note}")
-    skew = server_skew_note(parsed.cluster, session.server_version)
-    if skew:
-        progress(f"warning: {skew}")
     lock = session.lock_for(name)
     lock.acquire(wait=options.lock_timeout)
     try:
@@ -346,6 +343,11 @@ def run_apply(source: Path, *, session: ClusterSession, root: Path, cache: Path,
                 state = replace(state, unowned=unowned)
                 plan = _plan_against(cluster_file, root, state, allow_critical_removal, charts, session.helm_major,
                                      options.take_over)
+        live = live_findings(parsed.cluster, plan, session.nodes(), session.server_version)
+        if has_errors(live):
+            raise plan_rejected(live, str(cluster_file))
+        for finding in live:
+            progress(f"warning: {finding.message}")
         if document is not None:
             check_saved_plan(document, plan, state, cluster_text)
         recorded = frozenset(state.inventory or ())

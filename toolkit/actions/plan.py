@@ -12,6 +12,7 @@ from typing import Any
 from toolkit.actions.validate import parse_cluster_text
 from toolkit.adapters.files import read_text, write_atomic
 from toolkit.adapters.project import load_catalog, load_schema
+from toolkit.core.cluster import Cluster
 from toolkit.core.findings import Finding, has_errors, plan_rejected
 from toolkit.core.model import (
     ChartSource,
@@ -70,13 +71,15 @@ def run_plan(
     helm_major: int | Callable[[], int] = 3,
     take_over: frozenset[str] = frozenset(),
     unowned_from: Callable[[ReleasePlan], dict[str, tuple[str, ...]]] | None = None,
+    live_from: Callable[[Cluster, ReleasePlan], list[Finding]] | None = None,
 ) -> PlanOutcome:
     """The `plan` verb. Raises PlanRejected (every error finding), CatalogInvalid or InputError.
 
     The installed state comes from `state`, a state file, or `state_from(cluster name, the namespaces its
     releases go to)` (a live cluster, read as apply reads it); `unowned_from(plan)` names, per release
     the plan installs, the objects that already exist without helm's ownership (then the plan is made
-    again with them: an adoption needs consent);
+    again with them: an adoption needs consent); `live_from(cluster, plan)` holds the plan against the live
+    cluster's facts (its errors reject the plan, its warnings join the findings);
     `values[]` (`--set` syntax) is read the way the helm of `helm_major` reads it (a callable is asked
     after the installed state was read: a live session knows its helm).
     """
@@ -109,9 +112,12 @@ def run_plan(
             plan = resolve_plan(parsed.cluster, catalog, source_charts, state=state,
                                 allow_critical_removal=allow_critical_removal, image_registry=image_registry,
                                 helm_major=helm_major() if callable(helm_major) else helm_major, take_over=take_over)
+        live = live_from(parsed.cluster, plan) if live_from is not None else []
+        if has_errors(live):
+            raise plan_rejected([*plan.findings, *live], source)
     except PlanRejected as exc:
         raise plan_rejected([*parsed.findings, *exc.findings], source) from None
-    return PlanOutcome(plan, (*parsed.findings, *plan.findings), state)
+    return PlanOutcome(plan, (*parsed.findings, *plan.findings, *live), state)
 
 
 def render_plan(plan: ReleasePlan, output: str, findings: Sequence[Finding] | None = None) -> str:

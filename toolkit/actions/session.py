@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.adapters.kube.client import ClusterAccess
 from toolkit.core.helm_release import DeployedRelease, ReleaseObject, manifest_objects
+from toolkit.core.live_facts import NodeFacts
 from toolkit.core.model import InstalledRelease, InstalledState
 
 __all__ = [
@@ -116,6 +117,7 @@ class ClusterSession:
     lock_for: Callable[[str], ClusterLock]
     records: ReleaseRecords | None = None
     crds: CustomResourceDefinitions | None = None
+    nodes: Callable[[], list[NodeFacts]] = list  # the nodes' kernel and runtime, as their kubelets report them
     close: Callable[[], None] = lambda: None
     helm_path: str = ""
     helm_version: str = ""
@@ -147,6 +149,7 @@ def open_session(access: ClusterAccess, helm_executable: str, helm_source: str =
     from toolkit.adapters.kube.crds import CrdClient
     from toolkit.adapters.kube.inventory import Inventory
     from toolkit.adapters.kube.lock import ApplyLock
+    from toolkit.adapters.kube.nodes import read_nodes
     from toolkit.adapters.kube.releases import ReleaseReader
 
     kube = connect(access)
@@ -165,6 +168,7 @@ def open_session(access: ClusterAccess, helm_executable: str, helm_source: str =
         lock_for=lambda cluster: ApplyLock(kube, cluster),
         records=ReleaseReader(kube),
         crds=CrdClient(kube),
+        nodes=lambda: read_nodes(kube),
         close=kube.close,
         helm_path=helm.executable,
         helm_version=str(helm.version),

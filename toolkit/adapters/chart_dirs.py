@@ -11,7 +11,13 @@ from pathlib import Path
 
 from toolkit.adapters.files import read_tree
 from toolkit.core.chart import ChartPackage, parse_chart
-from toolkit.core.model import KUBE_VERSION_NOTE, ChartInfo, ChartRef, ChartSource
+from toolkit.core.model import (
+    KUBE_VERSION_NOTE,
+    MIN_KERNEL,
+    ChartInfo,
+    ChartRef,
+    ChartSource,
+)
 from toolkit.errors import InputError
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
@@ -24,7 +30,8 @@ def chart_info(package: ChartPackage, path: str) -> ChartInfo:
                      default_values=dict(package.values or {}), schema=package.schema, path=path,
                      kube_version=str(kube) if kube else None,
                      app_version=str(package.metadata.get("appVersion") or ""),
-                     kube_version_note=str(_annotations(package).get(KUBE_VERSION_NOTE) or ""))
+                     kube_version_note=str(_annotations(package).get(KUBE_VERSION_NOTE) or ""),
+                     min_kernel=str(_annotations(package).get(MIN_KERNEL) or ""))
 
 
 def _annotations(package: ChartPackage) -> dict[str, object]:

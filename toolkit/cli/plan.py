@@ -40,6 +40,9 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
     from toolkit.actions.session import ClusterSession
+    from toolkit.core.cluster import Cluster
+    from toolkit.core.findings import Finding
+    from toolkit.core.live_facts import live_findings
     from toolkit.core.model import InstalledState, ReleasePlan
     from toolkit.errors import PlanRejected
 
@@ -50,6 +53,7 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
     settings = settings_from(root, helm)
     state_from = None
     unowned_from = None
+    live_from = None
     sessions: list[ClusterSession] = []
 
     def close_sessions() -> None:
@@ -72,11 +76,17 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
         def unowned_from(plan: ReleasePlan) -> dict[str, tuple[str, ...]]:
             return unowned_objects(sessions[-1], plan, settings.root, settings.cache) if sessions else {}
 
+        def live_from(cluster: Cluster, plan: ReleasePlan) -> list[Finding]:
+            if not sessions:
+                return []
+            return live_findings(cluster, plan, sessions[-1].nodes(), sessions[-1].server_version)
+
     try:
         outcome = run_plan(cluster_file, catalog_root=settings.root, state_path=state_file, state_from=state_from,
                            charts=access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file),
                            allow_critical_removal=allow_critical_removal,
-                           helm_major=lambda: helm_majors[-1] if helm_majors else 3, unowned_from=unowned_from)
+                           helm_major=lambda: helm_majors[-1] if helm_majors else 3, unowned_from=unowned_from,
+                           live_from=live_from)
     except PlanRejected as exc:
         if output == "table":
             render_findings(exc.findings)

@@ -15,6 +15,7 @@ from toolkit.core.findings import Finding
 
 __all__ = [
     "KUBE_VERSION_NOTE",
+    "MIN_KERNEL",
     "HEALTHY_STATUSES",
     "Action",
     "ChartInfo",
@@ -39,6 +40,10 @@ class Action(enum.Enum):
     NOOP = "noop"
     CONFLICT = "conflict"  # a same-name release tke-catalog does not own, and no consent to take it over
 
+
+MIN_KERNEL = "tke-catalog.io/min-kernel"
+"""The Chart.yaml annotation naming the oldest Linux kernel the app runs on (checked against the nodes
+when planning against a cluster)."""
 
 KUBE_VERSION_NOTE = "tke-catalog.io/kube-version-note"
 """The Chart.yaml annotation that says why a chart's kubeVersion range ends where it does (shown in the
@@ -75,6 +80,7 @@ class ChartInfo:
     kube_version: str | None = None
     app_version: str = ""
     kube_version_note: str = ""  # why the chart's kubeVersion stops where it does (Chart.yaml annotation)
+    min_kernel: str = ""  # the oldest Linux kernel the app runs on (Chart.yaml annotation), e.g. 4.19.57
 
 
 class ChartSource(Protocol):
@@ -156,6 +162,7 @@ class PlannedRelease:
     take_over: bool = False  # the user consented to taking the foreign release over
     chosen_because: str = ""  # why this chart version (the line for the Cluster's Kubernetes)
     adopts: tuple[str, ...] = ()  # `Kind/name` of existing objects helm takes ownership of (with consent)
+    min_kernel: str = ""  # the oldest Linux kernel the chart's app runs on (checked against live nodes)
     derived: tuple[Any, ...] = ()  # values TKEStack computes from the Cluster (`features.Derived`), with sources
 
 
