@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.actions.apply_release import NotRecorded, ReleaseWork, recover_pending
+from toolkit.actions.apply_release import NotRecorded, ReleaseWork, chart_folder, recover_pending
 from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
     ClusterLock,
@@ -240,9 +240,8 @@ def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cach
     for release in plan.releases:
         if release.action is not Action.INSTALL:
             continue
-        folder = root / release.source if release.source and not release.source.startswith("oci://") else None
-        chart = folder if folder is not None and (folder / "Chart.yaml").is_file() else cached_archive_path(
-            cache, release.chart, release.version, release.digest)
+        chart = chart_folder(release, root) or cached_archive_path(cache, release.chart, release.version,
+                                                                     release.digest)
         if not chart.exists():
             continue
         try:

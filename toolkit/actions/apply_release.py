@@ -57,7 +57,15 @@ if TYPE_CHECKING:
         ReleaseRecords,
     )
 
-__all__ = ["NotRecorded", "ReleaseWork", "recover_pending"]
+__all__ = ["NotRecorded", "ReleaseWork", "chart_folder", "recover_pending"]
+
+def chart_folder(release: PlannedRelease, root: Path) -> Path | None:
+    """The catalog chart folder a planned release comes from, or None (a registry chart)."""
+    if not release.source or release.source.startswith("oci://"):
+        return None
+    folder = root / release.source
+    return folder if (folder / "Chart.yaml").is_file() else None
+
 
 _PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
 _RECORD_TRIES = 3
@@ -183,8 +191,8 @@ class ReleaseWork:
         target = cached_archive_path(self.cache, release.chart, release.version, release.digest)
         if target.is_file():
             return target
-        folder = self.root / release.source if release.source and not release.source.startswith("oci://") else None
-        if folder is None or not (folder / "Chart.yaml").is_file():
+        folder = chart_folder(release, self.root)
+        if folder is None:
             raise InputError(f"release {release.name}: chart {release.chart} {release.version} is not on disk",
                              hint="run from the project folder (or pass --root)")
         package = parse_chart(read_tree(folder), str(folder))

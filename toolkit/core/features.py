@@ -57,6 +57,12 @@ def cilium_tunnel_protocol(args: Mapping[str, str]) -> str:
 _CILIUM_NAME = re.compile(r"[^a-z0-9-]+")
 
 
+def _asn(args: Mapping[str, str]) -> int | None:
+    """networkArgs.asn as a number (TKEStack keeps it a string)."""
+    text = args.get("asn", "")
+    return int(text) if text.isdigit() else None
+
+
 def _cilium(cluster: Cluster) -> dict[str, Any]:
     args = cluster.network_args
     underlay = cluster.features.network_mode == "underlay"
@@ -71,8 +77,8 @@ def _cilium(cluster: Cluster) -> dict[str, Any]:
     if underlay:
         values["nativeRoutingCIDR"] = cluster.cluster_cidr
         bgp: dict[str, Any] = {"enabled": bool(args.get("asn") and args.get("switch-ip"))}
-        if args.get("asn", "").isdigit():
-            bgp["asn"] = int(args["asn"])
+        if _asn(args) is not None:
+            bgp["asn"] = _asn(args)
         if args.get("switch-ip"):
             bgp["switchIP"] = args["switch-ip"]
         values["bgp"] = bgp
@@ -84,8 +90,8 @@ def _cilium(cluster: Cluster) -> dict[str, Any]:
 def _cilium_bgp(cluster: Cluster) -> dict[str, Any]:
     args = cluster.network_args
     values: dict[str, Any] = {"switchIP": args.get("switch-ip", "")}
-    if args.get("asn", "").isdigit():
-        values["asn"] = int(args["asn"])
+    if _asn(args) is not None:
+        values["asn"] = _asn(args)
     return values
 
 
