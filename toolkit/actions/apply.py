@@ -18,7 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.actions.apply_release import NotRecorded, ReleaseWork, chart_folder, recover_pending
+from toolkit.actions.apply_release import (
+    NotRecorded,
+    ReleaseWork,
+    chart_folder,
+    recover_pending,
+)
 from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
     ClusterLock,
