@@ -2,7 +2,8 @@
 # Provision everything tke-catalog's demo and tests need, idempotently:
 #   - the Python virtualenv (.venv) with the package and its test extras;
 #   - the helm CLI, 3 ($BIN/helm) and 4 ($BIN/helm4), built from the Go module proxy with their version ldflags;
-#   - Debian's docker-registry (CNCF distribution) and containerd binaries, extracted, never run as services;
+#   - Debian's docker-registry (CNCF distribution) and containerd 1.6 binaries, extracted, never run as services,
+#     and containerd 2 ($BIN/containerd2) built from the Go module proxy;
 #   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for the local control plane, and
 #     the oldest served kube-apiserver (1.29) for the version-matrix checks;
 #   - CoreDNS (the coredns chart's appVersion), run by the DNS tests against the local API server.
@@ -20,6 +21,9 @@ KUBE_VERSION="${KUBE_VERSION:-1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 # the CoreDNS the coredns chart's current line ships (its appVersion): the DNS tests run it for real
 COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
+# containerd 2.x (config version 3, printing version 4 from 2.4) next to Debian's 1.6 (version 2): the
+# containerd-config chart's renderings are loaded by both
+CONTAINERD2_VERSION="${CONTAINERD2_VERSION:-v2.4.2}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${TKE_CATALOG_CACHE:-$HOME/.cache/tke-catalog}"
@@ -97,12 +101,25 @@ setup_registry() {
 }
 
 setup_containerd() {
-  if [ -x "$BIN/containerd" ]; then log "containerd already extracted"; return; fi
+  if [ -x "$BIN/containerd" ] && [ -x "$BIN/ctr" ]; then log "containerd already extracted"; return; fi
   local tmp; tmp="$(mktemp -d)"
   apt_download containerd "$tmp"
   install -m 0755 "$tmp/usr/bin/containerd" "$BIN/containerd"
+  install -m 0755 "$tmp/usr/bin/ctr" "$BIN/ctr"
   rm -rf "$tmp"
   log "containerd: $("$BIN/containerd" --version)"
+}
+
+setup_containerd2() {
+  if [ -x "$BIN/containerd2" ] && "$BIN/containerd2" --version 2>/dev/null | grep -q " $CONTAINERD2_VERSION "; then
+    log "containerd $CONTAINERD2_VERSION already built"; return
+  fi
+  local tmp; tmp="$(mktemp -d)"
+  GOBIN="$tmp" go install -trimpath -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD2_VERSION" \
+    -tags "no_btrfs no_zfs no_devmapper" "github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD2_VERSION"
+  install -m 0755 "$tmp/containerd" "$BIN/containerd2"
+  rm -rf "$tmp"
+  log "containerd2: $("$BIN/containerd2" --version)"
 }
 
 setup_etcd() {
@@ -201,14 +218,14 @@ main() {
   for w in "${what[@]}"; do
     case "$w" in
       all) step python setup_python; step helm setup_helm; step helm4 setup_helm4; step registry setup_registry
-           step containerd setup_containerd; step etcd setup_etcd; step kubernetes setup_kube
+           step containerd setup_containerd; step containerd2 setup_containerd2; step etcd setup_etcd; step kubernetes setup_kube
            step kubernetes-oldest setup_kube_oldest; step kwok setup_kwok; step coredns setup_coredns ;;
       python) step python setup_python ;;
       helm) step helm setup_helm; step helm4 setup_helm4 ;;
       helm3) step helm setup_helm ;;
       helm4) step helm4 setup_helm4 ;;
       registry) step registry setup_registry ;;
-      containerd) step containerd setup_containerd ;;
+      containerd) step containerd setup_containerd; step containerd2 setup_containerd2 ;;
       control-plane) step etcd setup_etcd; step kubernetes setup_kube; step kubernetes-oldest setup_kube_oldest
                      step kwok setup_kwok ;;
       kube-oldest) step kubernetes-oldest setup_kube_oldest ;;

@@ -75,3 +75,17 @@ def test_the_cgroup_driver_follows_tkestack_then_kubeadm(version: str, extra: st
 
 def test_metrics_server_trusts_tkestacks_self_signed_kubelets() -> None:
     assert derive_values("metrics-server", cluster_from_text(cluster()))["kubeletInsecureTLS"] is True
+
+
+def test_gpu_clusters_get_the_nvidia_runtime_and_dockers_insecure_registries_carry_over() -> None:
+    text = cluster(spec="  dockerExtraArgs:\n    insecure-registry: \"https://Reg.TKE.local:5000/v2,10.0.0.0/8, mirror.local\"\n")
+    gpu = text.replace("features: {containerRuntime: containerd}", "features: {containerRuntime: containerd, gpuType: Physical}")
+    values = derive_values("containerd-config", cluster_from_text(gpu))
+    assert values["nvidia"] == {"enabled": True}
+    # the CIDR has no containerd equivalent; scheme and path go, the host is lower-cased
+    assert values["registry"] == {"insecureSkipVerifyHosts": ["reg.tke.local:5000", "mirror.local"]}
+    plain = derive_values("containerd-config", cluster_from_text(cluster()))
+    assert "nvidia" not in plain and "registry" not in plain
+    sources = {d.path: d.source for d in derived_from_cluster("containerd-config", cluster_from_text(gpu))}
+    assert "gpuType Physical" in sources[("nvidia", "enabled")]
+    assert "dockerExtraArgs.insecure-registry" in sources[("registry", "insecureSkipVerifyHosts")]

@@ -77,7 +77,7 @@ def test_a_kubernetes_upgrade_plans_the_app_upgrades_it_needs(catalog: Catalog, 
     after = resolve_plan(cluster_from_text(cluster("1.30.2", cilium=True)), catalog, charts, state=state_of(before))
     changed = {r.name: (r.previous_version, r.version) for r in after.releases if r.action is Action.UPGRADE}
     assert changed == {"cilium": ("0.0.14", "0.1.1"), "metrics-server": ("0.0.5", "0.0.7"),
-                       "containerd-config": ("0.1.0", "0.1.0")}  # systemd cgroups above TKEStack 1.8's versions
+                       "containerd-config": ("0.2.0", "0.2.0")}  # systemd cgroups above TKEStack 1.8's versions
     containerd = next(r for r in after.releases if r.name == "containerd-config")
     assert containerd.changed_values == ("$.systemdCgroup",)
     reason = next(r.reason for r in after.releases if r.name == "cilium")

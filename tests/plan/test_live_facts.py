@@ -44,3 +44,34 @@ def test_the_nodes_runtime_and_the_servers_version_are_warned_about(catalog: Cat
     assert all(f.severity is Severity.WARNING for f in found)
     runtime = next(f for f in found if f.rule == "live-runtime")
     assert "containerRuntime is `containerd` but node(s) n1 run docker" in runtime.message
+
+
+def test_containerd_config_is_held_against_the_nodes_containerd(catalog: Catalog,
+                                                               charts: ChainedChartSource) -> None:
+    parsed = cluster_from_text(cluster("1.30.2", cilium=False, extra_apps=()))
+    plan = resolve_plan(parsed, catalog, charts)
+    assert any(r.app == "containerd-config" for r in plan.releases)
+
+    def found(*runtimes: str) -> list[tuple[Severity, str]]:
+        nodes = [NodeFacts(f"n{i}", "6.1.0", runtime) for i, runtime in enumerate(runtimes)]
+        return [(f.severity, f.message) for f in live_findings(parsed, plan, nodes, "v1.30.2") if f.rule == "live-containerd"]
+
+    assert found("containerd://1.7.2", "containerd://1.6.20") == []  # the default renders version 2
+    [(severity, message)] = found("containerd://2.1.4", "containerd://2.0.1")
+    assert severity is Severity.WARNING and "containerd 2.0 or newer" in message
+    [(severity, message)] = found("containerd://1.7.11-k3s2")
+    assert severity is Severity.ERROR and "k3s/RKE2" in message
+
+
+def test_a_config_format_older_nodes_cannot_read_is_refused(catalog: Catalog, charts: ChainedChartSource) -> None:
+    text = cluster("1.30.2", cilium=False).replace(
+        "  bootstrapApps:\n    []\n",
+        "  bootstrapApps:\n    - app:\n        spec:\n          name: containerd-config\n"
+        "          chart: {chartName: containerd-config}\n          values: {rawValues: 'containerdVersion: \"2.4\"'}\n")
+    parsed = cluster_from_text(text)
+    plan = resolve_plan(parsed, catalog, charts)
+    nodes = [NodeFacts("old", "6.1.0", "containerd://2.2.1"), NodeFacts("new", "6.1.0", "containerd://2.4.2")]
+    [error] = [f for f in live_findings(parsed, plan, nodes, "v1.30.2") if f.rule == "live-containerd"]
+    assert error.severity is Severity.ERROR
+    assert "renders config version 4, which containerd 2.2 on node old cannot read" in error.message
+    assert 'containerdVersion to "2.2"' in (error.hint or "")

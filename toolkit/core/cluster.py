@@ -118,6 +118,7 @@ class Cluster:
     max_cluster_service_num: int = 256
     max_node_pod_num: int = 256
     kubelet_extra_args: Mapping[str, str] = field(default_factory=dict)
+    docker_extra_args: Mapping[str, str] = field(default_factory=dict)
     dns_domain: str = "cluster.local"
     network_device: str = "eth0"
     network_args: Mapping[str, str] = field(default_factory=dict)
@@ -300,6 +301,7 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
         max_cluster_service_num=_int((spec.get("properties") or {}).get("maxClusterServiceNum"), 256),
         max_node_pod_num=_int((spec.get("properties") or {}).get("maxNodePodNum"), 256),
         kubelet_extra_args={str(k): str(v) for k, v in (spec.get("kubeletExtraArgs") or {}).items()},
+        docker_extra_args={str(k): str(v) for k, v in (spec.get("dockerExtraArgs") or {}).items()},
         dns_domain=_str(spec.get("dnsDomain"), "cluster.local"),
         network_device=_str(spec.get("networkDevice"), "eth0"),
         network_args=network_args,

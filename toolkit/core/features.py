@@ -7,7 +7,8 @@ Pure. The keys were agreed with the chart authors:
     cilium-bgp asn, switchIP (networkArgs asn, switch-ip)
     galaxy   networkDevice, clusterCIDR, flannel.backendType
     coredns  clusterDomain, service.clusterIP (TKEStack's DNS address)
-    containerd-config  systemdCgroup (the kubelets' cgroup driver)
+    containerd-config  systemdCgroup (the kubelets' cgroup driver), nvidia.enabled (gpuType),
+                       registry.insecureSkipVerifyHosts (dockerExtraArgs insecure-registry)
     metrics-server     kubeletInsecureTLS (TKEStack's kubelets serve self-signed certificates)
     every    global.imageRegistry (when an image registry is given)
 
@@ -31,7 +32,8 @@ from toolkit.core.tkestack_network import (
 )
 
 __all__ = ["CILIUM_TUNNELS", "FLANNEL_BACKENDS", "Derived", "cilium_tunnel_protocol", "derive_values",
-           "derived_from_cluster", "flannel_backend"]
+           "derived_from_cluster", "flannel_backend",
+           "insecure_registries"]
 
 FLANNEL_BACKENDS = ("vxlan", "host-gw", "udp", "ipip", "ipsec", "wireguard")
 """The flannel backends the galaxy chart configures; networkArgs.backendType is free-form in TKEStack."""
@@ -55,6 +57,7 @@ def cilium_tunnel_protocol(args: Mapping[str, str]) -> str:
     return "vxlan"
 
 _CILIUM_NAME = re.compile(r"[^a-z0-9-]+")
+_CIDR = re.compile(r"[0-9a-fA-F.:]+/[0-9]{1,3}")
 
 
 def _asn(args: Mapping[str, str]) -> int | None:
@@ -139,6 +142,34 @@ def _cgroup(cluster: Cluster) -> list[Derived]:
     return [Derived(("systemdCgroup",), driver == "systemd", f"the kubelets' cgroup driver is {driver}, {where}")]
 
 
+def _containerd(cluster: Cluster) -> list[Derived]:
+    derived = _cgroup(cluster)
+    if cluster.features.gpu_type:
+        derived.append(Derived(("nvidia", "enabled"), True,
+                               f"gpuType {cluster.features.gpu_type}: TKEStack's GPU nodes run containers through "
+                               "nvidia-container-runtime"))
+    insecure = insecure_registries(cluster)
+    if insecure:
+        derived.append(Derived(("registry", "insecureSkipVerifyHosts"), list(insecure),
+                               "spec.dockerExtraArgs.insecure-registry: the registries the nodes' docker already "
+                               "trusted without TLS verification"))
+    return derived
+
+
+def insecure_registries(cluster: Cluster) -> tuple[str, ...]:
+    """The registry hosts the Cluster's docker flags mark insecure (`insecure-registry`, comma-separated
+    as TKEStack passes extra args), without scheme or path."""
+    hosts: list[str] = []
+    for key in ("insecure-registry", "insecure-registries"):
+        for item in cluster.docker_extra_args.get(key, "").split(","):
+            if _CIDR.fullmatch(item.strip()):
+                continue  # docker takes address ranges here; containerd configures hosts only
+            host = item.strip().split("://", 1)[-1].split("/", 1)[0].lower()
+            if host and host not in hosts:
+                hosts.append(host)
+    return tuple(hosts)
+
+
 def _kubelet_tls(_: Cluster) -> list[Derived]:
     return [Derived(("kubeletInsecureTLS",), True, "TKEStack's kubelets serve self-signed certificates; its own "
                                                    "metrics-server ran --kubelet-insecure-tls")]
@@ -146,7 +177,7 @@ def _kubelet_tls(_: Cluster) -> list[Derived]:
 
 _TKESTACK: dict[str, Callable[[Cluster], list[Derived]]] = {
     "coredns": _dns_address,
-    "containerd-config": _cgroup,
+    "containerd-config": _containerd,
     "metrics-server": _kubelet_tls,
 }
 

@@ -15,9 +15,16 @@ from toolkit.core.cluster import Cluster
 from toolkit.core.findings import Finding, Severity
 from toolkit.core.model import Action, ReleasePlan
 
-__all__ = ["NodeFacts", "kernel_tuple", "live_findings"]
+__all__ = ["NodeFacts", "containerd_config_format", "kernel_tuple", "live_findings"]
 
 _KERNEL = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
+_CONTAINERD = re.compile(r"^containerd://v?(\d+)\.(\d+)")
+_RANCHER = re.compile(r"-(k3s|rke2)", re.IGNORECASE)
+
+
+def containerd_config_format(release: tuple[int, int]) -> int:
+    """The config.toml version containerd `release` reads natively: 2 up to 1.7, 3 for 2.0-2.3, 4 after."""
+    return 2 if release < (2, 0) else 3 if release < (2, 4) else 4
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ def live_findings(cluster: Cluster, plan: ReleasePlan, nodes: Sequence[NodeFacts
             ["spec", "features", "containerRuntime"], severity=Severity.WARNING, rule="live-runtime",
             hint="set containerRuntime to what the nodes run (the runtime's configuration follows it), or migrate the "
                  "nodes first"))
+    findings.extend(_containerd_findings(cluster, plan, nodes))
     for release in plan.releases:
         needed = kernel_tuple(release.min_kernel) if release.min_kernel else None
         if needed is None or release.action not in (Action.INSTALL, Action.UPGRADE):
@@ -68,4 +76,44 @@ def live_findings(cluster: Cluster, plan: ReleasePlan, nodes: Sequence[NodeFacts
                 ["spec", "version"], rule="live-kernel",
                 hint="upgrade those nodes' kernels first (or run the Cluster on a Kubernetes version whose line of "
                      "the app supports them)"))
+    return findings
+
+
+def _containerd_findings(cluster: Cluster, plan: ReleasePlan, nodes: Sequence[NodeFacts]) -> list[Finding]:
+    """containerd-config against the nodes' containerd: k3s/RKE2 nodes, and a config format the oldest
+    node cannot read (1.x ignores a version 3 file's CRI sections; 2.0-2.3 refuse version 4)."""
+    planned = [r for r in plan.releases if r.app == "containerd-config" and r.action in (Action.INSTALL, Action.UPGRADE)]
+    if not planned:
+        return []
+    release = planned[0]
+    path = ["spec", "features", "containerRuntime"]
+    findings: list[Finding] = []
+    rancher = [n for n in nodes if n.runtime.startswith("containerd://") and _RANCHER.search(n.runtime)]
+    if rancher:
+        findings.append(cluster.finding(
+            f"release `{release.name}`: node(s) {_names(rancher)} run k3s/RKE2's containerd "
+            f"({rancher[0].runtime}); containerd-config's installer refuses them", path, rule="live-containerd",
+            hint="add containerd-config to spec.features.disabledApps and configure registries in k3s/RKE2's "
+                 "registries.yaml"))
+    versions = sorted((int(m[1]), int(m[2]), n.name) for n in nodes if (m := _CONTAINERD.match(n.runtime)))
+    if not versions:
+        return findings
+    oldest = versions[0][:2]
+    text = str(release.values.get("containerdVersion", "1.7"))
+    configured = kernel_tuple(text)
+    if configured is None:
+        return findings
+    wanted = f"{oldest[0]}.{oldest[1]}"
+    if containerd_config_format(configured[:2]) > containerd_config_format(oldest):
+        findings.append(cluster.finding(
+            f"release `{release.name}`: containerdVersion {text} renders config version "
+            f"{containerd_config_format(configured[:2])}, which containerd {wanted} on node {versions[0][2]} cannot "
+            "read", path, rule="live-containerd",
+            hint=f"set containerd-config's containerdVersion to \"{wanted}\" (the oldest node's containerd)"))
+    elif containerd_config_format(configured[:2]) < containerd_config_format(oldest):
+        findings.append(cluster.finding(
+            f"release `{release.name}`: the nodes run containerd {wanted} or newer but containerdVersion is {text}; "
+            "containerd migrates the older format on every start, with a warning", path,
+            severity=Severity.WARNING, rule="live-containerd",
+            hint=f"set containerd-config's containerdVersion to \"{wanted}\""))
     return findings

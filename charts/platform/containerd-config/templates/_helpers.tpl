@@ -57,3 +57,8 @@ global.imageRegistry replaces the registry of every image at once (air-gapped mi
 {{- printf "%s:%s" .image.repository (toString .image.tag) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The Lease that lets one node at a time restart containerd. */}}
+{{- define "containerd-config.lockName" -}}
+{{- printf "%s-restart" (include "containerd-config.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
