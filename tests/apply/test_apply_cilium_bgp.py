@@ -111,8 +111,15 @@ def test_bgp_peering_arrives_in_the_same_apply(project: dict[str, Any]) -> None:
     assert instance["peers"][0]["peerAddress"] == "192.168.10.1" and instance["peers"][0]["peerASN"] == 65010
     cilium_config = plane.api_get(f"/api/v1/namespaces/{project['namespace']}/configmaps/cilium-config")["data"]
     assert cilium_config["routing-mode"] == "native" and cilium_config["enable-bgp-control-plane"] == "true"
-    assert cilium_config["enable-ipv4-masquerade"] == "false"
+    # pods keep their addresses inside the cluster CIDR and are masqueraded beyond it (TKEStack's ip-masq-agent)
+    assert cilium_config["enable-ipv4-masquerade"] == "true"
     assert cilium_config["ipv4-native-routing-cidr"] == "172.20.0.0/16"
+    assert "tunnel-protocol" not in cilium_config
+    agent = plane.api_get(f"/apis/apps/v1/namespaces/{project['namespace']}/daemonsets/cilium-agent")
+    # cilium-operator finds the agents by k8s-app=cilium; without it the agent-not-ready taint stays
+    assert agent["spec"]["template"]["metadata"]["labels"]["k8s-app"] == "cilium"
+    inits = [c["name"] for c in agent["spec"]["template"]["spec"]["initContainers"]]
+    assert {"apply-sysctl-overwrites", "clean-cilium-state", "mount-bpf-fs"} <= set(inits)
 
 
 def test_without_the_operators_crds_apply_fails_naming_them(project: dict[str, Any]) -> None:

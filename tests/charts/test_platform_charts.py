@@ -171,18 +171,35 @@ def test_cilium_cluster_pool_ipam_takes_the_pod_cidr(helm: Any, line: str) -> No
 
 @pytest.mark.helm
 @pytest.mark.parametrize("line", CILIUM_LINES)
-def test_cilium_underlay_routes_natively_without_masquerade(helm: Any, line: str) -> None:
+def test_cilium_underlay_routes_natively_and_masquerades_beyond_the_cluster(helm: Any, line: str) -> None:
     docs = render(helm, line, "-f", str(PLATFORM / line / "ci/underlay-values.yaml"),
                   "--set", "nativeRoutingCIDR=10.200.0.0/16")
     config = find(docs, "ConfigMap", "cilium-config")["data"]
     assert config["routing-mode"] == "native"
     assert config["ipv4-native-routing-cidr"] == "10.200.0.0/16"
-    assert config["enable-ipv4-masquerade"] == "false"
+    # Cilium masquerades only what leaves ipv4-native-routing-cidr: TKEStack's ip-masq-agent rule
+    assert config["enable-ipv4-masquerade"] == "true"
     assert config["enable-endpoint-routes"] == "true"
     assert config["enable-bgp-control-plane"] == "true"
     assert "tunnel-protocol" not in config
     # BGP objects need Cilium's CRDs: off unless asked for, so a bare API server accepts the release.
     assert not [d for d in docs if d["apiVersion"].startswith("cilium.io/")]
+    routed = render(helm, line, "-f", str(PLATFORM / line / "ci/underlay-values.yaml"),
+                    "--set", "masqueradeOutsideCluster=false")
+    assert find(routed, "ConfigMap", "cilium-config")["data"]["enable-ipv4-masquerade"] == "false"
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("line", CILIUM_LINES)
+def test_kube_proxy_replacement_talks_to_the_api_server_itself(helm: Any, line: str) -> None:
+    docs = render(helm, line, "--set", "kubeProxyReplacement=true", "--set", "k8sServiceHost=10.0.0.100",
+                  "--set", "k8sServicePort=8443")
+    config = find(docs, "ConfigMap", "cilium-config")["data"]
+    assert (config["k8s-service-host"], config["k8s-service-port"]) == ("10.0.0.100", "8443")
+    for kind in ("DaemonSet", "Deployment"):
+        workload = next(d for d in docs if d["kind"] == kind)
+        env = {e["name"]: e.get("value") for e in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == ("10.0.0.100", "8443")
 
 
 @pytest.mark.helm

@@ -89,3 +89,21 @@ def test_gpu_clusters_get_the_nvidia_runtime_and_dockers_insecure_registries_car
     sources = {d.path: d.source for d in derived_from_cluster("containerd-config", cluster_from_text(gpu))}
     assert "gpuType Physical" in sources[("nvidia", "enabled")]
     assert "dockerExtraArgs.insecure-registry" in sources[("registry", "insecureSkipVerifyHosts")]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("  features: {containerRuntime: containerd, ha: {tke: {vip: 10.0.0.100}}}\n", ("10.0.0.100", 6443)),
+    ("  features: {containerRuntime: containerd, ha: {thirdParty: {vip: 10.0.0.200, vport: 8443}}}\n",
+     ("10.0.0.200", 8443)),
+    ("  machines: [{ip: 10.0.0.11, port: 22}, {ip: 10.0.0.12}]\n", ("10.0.0.11", 6443)),
+])
+def test_cilium_learns_the_api_servers_own_address(spec: str, expected: tuple[str, int]) -> None:
+    text = cluster(spec=spec)
+    if "ha:" in spec:
+        text = text.replace("  features: {containerRuntime: containerd}\n", "")
+    values = derive_values("cilium", cluster_from_text(text))
+    assert (values["k8sServiceHost"], values["k8sServicePort"]) == expected
+
+
+def test_without_ha_or_machines_cilium_keeps_the_kubernetes_service() -> None:
+    assert "k8sServiceHost" not in derive_values("cilium", cluster_from_text(cluster()))

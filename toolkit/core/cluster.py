@@ -119,6 +119,8 @@ class Cluster:
     max_node_pod_num: int = 256
     kubelet_extra_args: Mapping[str, str] = field(default_factory=dict)
     docker_extra_args: Mapping[str, str] = field(default_factory=dict)
+    api_endpoint: tuple[str, int, str] | None = None
+    """The API server's own (host, port, where it comes from): the HA VIP, else the first machine."""
     dns_domain: str = "cluster.local"
     network_device: str = "eth0"
     network_args: Mapping[str, str] = field(default_factory=dict)
@@ -238,6 +240,21 @@ def _str(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
+def _api_endpoint(spec: Mapping[str, Any]) -> tuple[str, int, str] | None:
+    """Where TKEStack's API server listens: features.ha's VIP (tke keepalived, or a third-party load
+    balancer with its vport), else the first machine on 6443."""
+    ha = (spec.get("features") or {}).get("ha") or {}
+    tke, third = ha.get("tke") or {}, ha.get("thirdParty") or {}
+    if isinstance(tke, dict) and tke.get("vip"):
+        return str(tke["vip"]), 6443, "spec.features.ha.tke.vip"
+    if isinstance(third, dict) and third.get("vip"):
+        return str(third["vip"]), _int(third.get("vport"), 6443), "spec.features.ha.thirdParty.vip"
+    machines = spec.get("machines") or []
+    if machines and isinstance(machines[0], dict) and machines[0].get("ip"):
+        return str(machines[0]["ip"]), 6443, "spec.machines[0].ip (no HA VIP)"
+    return None
+
+
 def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> ParsedCluster:
     """Parse and check a Cluster file; every schema and value problem comes back as a finding.
 
@@ -302,6 +319,7 @@ def parse_cluster(text: str, source: str, *, schema: Mapping[str, Any]) -> Parse
         max_node_pod_num=_int((spec.get("properties") or {}).get("maxNodePodNum"), 256),
         kubelet_extra_args={str(k): str(v) for k, v in (spec.get("kubeletExtraArgs") or {}).items()},
         docker_extra_args={str(k): str(v) for k, v in (spec.get("dockerExtraArgs") or {}).items()},
+        api_endpoint=_api_endpoint(spec),
         dns_domain=_str(spec.get("dnsDomain"), "cluster.local"),
         network_device=_str(spec.get("networkDevice"), "eth0"),
         network_args=network_args,

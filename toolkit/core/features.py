@@ -3,7 +3,7 @@
 Pure. The keys were agreed with the chart authors:
 
     cilium   mode, tunnelProtocol, ipam.mode, ipam.clusterPoolIPv4PodCIDR, nativeRoutingCIDR,
-             bgp.enabled, bgp.asn, bgp.switchIP, clusterName
+             bgp.enabled, bgp.asn, bgp.switchIP, clusterName, k8sServiceHost/Port (HA VIP or first machine)
     cilium-bgp asn, switchIP (networkArgs asn, switch-ip)
     galaxy   networkDevice, clusterCIDR, flannel.backendType
     coredns  clusterDomain, service.clusterIP (TKEStack's DNS address)
@@ -170,6 +170,15 @@ def insecure_registries(cluster: Cluster) -> tuple[str, ...]:
     return tuple(hosts)
 
 
+def _api_server(cluster: Cluster) -> list[Derived]:
+    if cluster.api_endpoint is None:
+        return []
+    host, port, where = cluster.api_endpoint
+    return [Derived(("k8sServiceHost",), host, f"the API server's own address, {where} (used with "
+                                               "kubeProxyReplacement, when the kubernetes Service needs Cilium)"),
+            Derived(("k8sServicePort",), port, f"the API server's port, {where}")]
+
+
 def _kubelet_tls(_: Cluster) -> list[Derived]:
     return [Derived(("kubeletInsecureTLS",), True, "TKEStack's kubelets serve self-signed certificates; its own "
                                                    "metrics-server ran --kubelet-insecure-tls")]
@@ -178,6 +187,7 @@ def _kubelet_tls(_: Cluster) -> list[Derived]:
 _TKESTACK: dict[str, Callable[[Cluster], list[Derived]]] = {
     "coredns": _dns_address,
     "containerd-config": _containerd,
+    "cilium": _api_server,
     "metrics-server": _kubelet_tls,
 }
 

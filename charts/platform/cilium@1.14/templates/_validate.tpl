@@ -10,4 +10,7 @@
 {{- else if .Values.bgp.enabled -}}
 {{- fail "cilium: bgp.enabled=true only applies to mode=underlay; set mode=underlay or bgp.enabled=false" -}}
 {{- end -}}
+{{- if and .Values.kubeProxyReplacement (not .Values.k8sServiceHost) -}}
+{{- fail "cilium: kubeProxyReplacement=true needs k8sServiceHost (and k8sServicePort): the API server's own address, since the kubernetes Service does not route without kube-proxy; set it, or keep kubeProxyReplacement=false" -}}
+{{- end -}}
 {{- end -}}
