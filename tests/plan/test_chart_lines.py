@@ -62,7 +62,7 @@ def test_tkestack_1_19_with_galaxy_gets_the_old_coredns_and_metrics_server(catal
                                                                           charts: ChainedChartSource) -> None:
     text = cluster("1.19.7", cilium=False, extra_apps=("galaxy-ipam", "prometheus"))
     got = versions(resolve_plan(cluster_from_text(text), catalog, charts))
-    assert got == {**got, "galaxy": "0.1.0", "coredns": "0.0.8", "metrics-server": "0.0.5", "galaxy-ipam": "0.1.1",
+    assert got == {**got, "galaxy": "0.1.0", "coredns": "0.0.8", "metrics-server": "0.0.5", "galaxy-ipam": "0.1.2",
                    "prometheus": "0.2.0"}
 
 
@@ -114,3 +114,15 @@ def test_an_explicit_chart_version_is_kept_and_checked(catalog: Catalog, charts:
     assert "needs Kubernetes >=1.28.0-0" in finding.message and finding.path.endswith("chartVersion")
 
 
+
+
+def test_an_extender_app_says_what_the_operator_must_do(catalog: Catalog, charts: ChainedChartSource) -> None:
+    from toolkit.core.plan_render import plan_as_dict, render_table
+
+    text = cluster("1.21.4-tke.1", cilium=False, extra_apps=("galaxy-ipam",))
+    plan = resolve_plan(cluster_from_text(text), catalog, charts)
+    table = render_table(plan)
+    assert "operator: kube-scheduler must call galaxy-ipam's extender: run `tke-catalog scheduler-config" in table
+    [ipam] = [r for r in plan_as_dict(plan)["releases"] if r["name"] == "galaxy-ipam"]
+    assert "scheduler-config" in ipam["operatorStep"]
+    assert {"path": "$.service.clusterIP", "value": "10.96.0.8"}.items() <= ipam["derivedFromCluster"][0].items()

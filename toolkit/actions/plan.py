@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +22,7 @@ from toolkit.core.model import (
 from toolkit.core.plan import resolve_plan
 from toolkit.core.plan_render import plan_as_dict, render_table
 from toolkit.core.schema import validate_instance
-from toolkit.core.yamldoc import parse_yaml, to_plain
+from toolkit.core.yamldoc import dump_plain, parse_yaml, to_plain
 from toolkit.errors import InputError, PlanRejected
 
 __all__ = ["PlanOutcome", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
@@ -129,14 +128,7 @@ def render_plan(plan: ReleasePlan, output: str, findings: Sequence[Finding] | No
     if output == "json":
         return json.dumps(data, indent=2, sort_keys=False)
     if output == "yaml":
-        from ruamel.yaml import YAML
-
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-        buffer = io.StringIO()
-        yaml.dump(data, buffer)
-        return buffer.getvalue().rstrip("\n")
+        return dump_plain(data)
     raise InputError(f"unknown output format {output!r}", hint="use table, json or yaml")
 
 

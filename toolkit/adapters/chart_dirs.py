@@ -14,6 +14,7 @@ from toolkit.core.chart import ChartPackage, parse_chart
 from toolkit.core.model import (
     KUBE_VERSION_NOTE,
     MIN_KERNEL,
+    OPERATOR_STEP,
     ChartInfo,
     ChartRef,
     ChartSource,
@@ -31,7 +32,8 @@ def chart_info(package: ChartPackage, path: str) -> ChartInfo:
                      kube_version=str(kube) if kube else None,
                      app_version=str(package.metadata.get("appVersion") or ""),
                      kube_version_note=str(_annotations(package).get(KUBE_VERSION_NOTE) or ""),
-                     min_kernel=str(_annotations(package).get(MIN_KERNEL) or ""))
+                     min_kernel=str(_annotations(package).get(MIN_KERNEL) or ""),
+                     operator_step=str(_annotations(package).get(OPERATOR_STEP) or ""))
 
 
 def _annotations(package: ChartPackage) -> dict[str, object]:

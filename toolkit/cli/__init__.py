@@ -34,7 +34,7 @@ __all__ = ["cli", "main"]
 # `tke-catalog plan` never pays for importing helm or registry code.
 _VERBS = {
     "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
-    "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix",
+    "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler",
 }
 
 

@@ -97,6 +97,7 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
         previous_version=previous_version, previous_digest=previous_digest, provenance=item.merged.provenance,
         value_changes=tuple(changes), drift=tuple(drift), foreign=foreign, take_over=consent and bool(foreign),
         chosen_because=item.choice, derived=item.derived, adopts=adopts, min_kernel=item.info.min_kernel,
+        operator_step=item.info.operator_step,
     )
 
 

@@ -10,6 +10,7 @@ Pure. The keys were agreed with the chart authors:
     containerd-config  systemdCgroup (the kubelets' cgroup driver), nvidia.enabled (gpuType),
                        registry.insecureSkipVerifyHosts (dockerExtraArgs insecure-registry)
     metrics-server     kubeletInsecureTLS (TKEStack's kubelets serve self-signed certificates)
+    galaxy-ipam        service.clusterIP (the service CIDR's 8th address), gpu-manager quotaAdmission.clusterIP (9th)
     every    global.imageRegistry (when an image registry is given)
 
 `derived_from_cluster` says, for the values TKEStack itself computes, what each one is and where it comes
@@ -26,6 +27,8 @@ from typing import Any
 from toolkit.core.cluster import Cluster
 from toolkit.core.tkestack_network import (
     DNS_SERVICE_INDEX,
+    GALAXY_IPAM_SERVICE_INDEX,
+    GPU_QUOTA_SERVICE_INDEX,
     cgroup_driver,
     service_address,
     service_cidr,
@@ -137,6 +140,17 @@ def _dns_address(cluster: Cluster) -> list[Derived]:
                     f"({where})")]
 
 
+def _fixed_service(index: int, path: tuple[str, ...], what: str) -> Callable[[Cluster], list[Derived]]:
+    """A Service at TKEStack's fixed address `index` of the service CIDR (kube-scheduler, on the host
+    network, reaches extenders there)."""
+    def derive(cluster: Cluster) -> list[Derived]:
+        network, where = service_cidr(cluster)
+        return [Derived(path, service_address(network, index),
+                        f"TKEStack's fixed {what} address, the {index}th of the service CIDR {network} ({where}); "
+                        "kube-scheduler calls the extender there")]
+    return derive
+
+
 def _cgroup(cluster: Cluster) -> list[Derived]:
     driver, where = cgroup_driver(cluster)
     return [Derived(("systemdCgroup",), driver == "systemd", f"the kubelets' cgroup driver is {driver}, {where}")]
@@ -188,6 +202,8 @@ _TKESTACK: dict[str, Callable[[Cluster], list[Derived]]] = {
     "coredns": _dns_address,
     "containerd-config": _containerd,
     "cilium": _api_server,
+    "galaxy-ipam": _fixed_service(GALAXY_IPAM_SERVICE_INDEX, ("service", "clusterIP"), "galaxy-ipam"),
+    "gpu-manager": _fixed_service(GPU_QUOTA_SERVICE_INDEX, ("quotaAdmission", "clusterIP"), "gpu-quota-admission"),
     "metrics-server": _kubelet_tls,
 }
 

@@ -45,6 +45,10 @@ MIN_KERNEL = "tke-catalog.io/min-kernel"
 """The Chart.yaml annotation naming the oldest Linux kernel the app runs on (checked against the nodes
 when planning against a cluster)."""
 
+OPERATOR_STEP = "tke-catalog.io/operator-step"
+"""The Chart.yaml annotation naming what an operator must do by hand after installing the chart (shown
+under the release in the plan), e.g. wiring kube-scheduler to the chart's extender."""
+
 KUBE_VERSION_NOTE = "tke-catalog.io/kube-version-note"
 """The Chart.yaml annotation that says why a chart's kubeVersion range ends where it does (shown in the
 finding that refuses a Cluster outside it)."""
@@ -81,6 +85,7 @@ class ChartInfo:
     app_version: str = ""
     kube_version_note: str = ""  # why the chart's kubeVersion stops where it does (Chart.yaml annotation)
     min_kernel: str = ""  # the oldest Linux kernel the app runs on (Chart.yaml annotation), e.g. 4.19.57
+    operator_step: str = ""  # what an operator must do by hand after installing it (Chart.yaml annotation)
 
 
 class ChartSource(Protocol):
@@ -163,6 +168,7 @@ class PlannedRelease:
     chosen_because: str = ""  # why this chart version (the line for the Cluster's Kubernetes)
     adopts: tuple[str, ...] = ()  # `Kind/name` of existing objects helm takes ownership of (with consent)
     min_kernel: str = ""  # the oldest Linux kernel the chart's app runs on (checked against live nodes)
+    operator_step: str = ""  # what an operator must do by hand after the install (the chart says)
     derived: tuple[Any, ...] = ()  # values TKEStack computes from the Cluster (`features.Derived`), with sources
 
 

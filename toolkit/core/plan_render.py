@@ -37,6 +37,8 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             entry["chosenBecause"] = r.chosen_because
         if r.derived:
             entry["derivedFromCluster"] = [d.as_dict() for d in r.derived]
+        if r.operator_step and r.action in (Action.INSTALL, Action.UPGRADE):
+            entry["operatorStep"] = r.operator_step
         if r.adopts:
             entry["adopts"] = list(r.adopts)
         if r.previous_version is not None and r.action is not Action.INSTALL:
@@ -87,6 +89,8 @@ def render_table(plan: ReleasePlan) -> str:
         if r.action in (Action.INSTALL, Action.UPGRADE):
             for d in r.derived:
                 lines.append(f"      derived: {'.'.join(d.path)}={json.dumps(d.value)}: {d.source}")
+            if r.operator_step:
+                lines.append(f"      operator: {r.operator_step}")
         if r.action is Action.CONFLICT:
             lines.append(f"      left untouched: pass --take-over {r.name} (or set takeOver: true on the app) to "
                          "take it over")

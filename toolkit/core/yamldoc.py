@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "fast_load_plain", "line_of", "parse_yaml", "parse_yaml_all",
-           "to_plain"]
+__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "dump_plain", "fast_load_plain", "line_of", "parse_yaml",
+           "parse_yaml_all", "to_plain"]
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
@@ -317,3 +317,17 @@ def _plain(node: Any, readers: dict[str, Callable[[Any], Any]], ruamel_keys: boo
             raise _NotPlain  # a duplicate key: parse_yaml reports it with its line
         out[key] = _plain(value_node, readers, ruamel_keys, depth + 1)
     return out
+
+
+def dump_plain(data: Any) -> str:
+    """Plain data as block-style YAML, keys in their given order (no trailing newline)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue().rstrip("\n")
