@@ -230,6 +230,12 @@ class FakeRecords:
                 objects: Iterable[ReleaseObject]) -> list[tuple[ReleaseObject, str]]:
         return []
 
+    def delete(self, obj: ReleaseObject, namespace: str) -> bool:
+        return False
+
+    def live(self, obj: ReleaseObject, namespace: str) -> dict[str, Any] | None:
+        return None
+
     def namespace_exists(self, namespace: str) -> bool | None:
         return True if self.namespaces is None else namespace in self.namespaces
 

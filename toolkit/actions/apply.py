@@ -19,10 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.actions.apply_release import (
+    RECREATED,
+    REPLACED,
+    WORKLOADS,
     NotRecorded,
     ReleaseWork,
     chart_folder,
     recover_pending,
+    replaced_objects,
 )
 from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
@@ -237,10 +241,12 @@ def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cach
     """For each release the plan installs: the objects it would create that already exist without
     helm's ownership of it (`namespace/name` → `Kind/name`), read from its rendered manifest."""
     from toolkit.actions.registry_source import cached_archive_path
+    from toolkit.adapters.project import load_catalog
     from toolkit.core.helm_release import ReleaseObject
 
     if session.records is None:
         return {}
+    catalog = load_catalog(root)
     found: dict[str, tuple[str, ...]] = {}
     for release in plan.releases:
         if release.action is not Action.INSTALL:
@@ -258,10 +264,20 @@ def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cach
                                  (o.get("metadata") or {}).get("namespace")) for o in rendered
                    if isinstance(o, dict) and o.get("kind") != "CustomResourceDefinition"]
         existing = session.records.unowned(release.name, release.namespace, objects)
-        if existing:
-            found[f"{release.namespace}/{release.name}"] = tuple(
-                f"{o.kind}/{o.name}" + (f" (of helm release {owner})" if owner else "") for o, owner in existing)
+        selectors = {(str(o.get("kind")), str((o.get("metadata") or {}).get("name"))): (o.get("spec") or {}).get("selector")
+                     for o in rendered if isinstance(o, dict) and o.get("kind") in WORKLOADS}
+        shown = []
+        for o, owner in existing:
+            live = session.records.live(o, release.namespace) if o.kind in WORKLOADS else None
+            recreate = live is not None and (live.get("spec") or {}).get("selector") != selectors.get((o.kind, o.name))
+            shown.append(f"{o.kind}/{o.name}" + (f" (of helm release {owner})" if owner else "")
+                         + (RECREATED if recreate else ""))
+        replaced = session.records.unowned(release.name, release.namespace, replaced_objects(release, catalog))
+        shown += [f"{o.kind}/{o.name}{REPLACED}" for o, _ in replaced]
+        if shown:
+            found[f"{release.namespace}/{release.name}"] = tuple(shown)
     return found
+
 
 
 def _plan_against(cluster_file: Path, root: Path, state: InstalledState, allow_critical_removal: bool,

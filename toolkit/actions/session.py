@@ -89,6 +89,14 @@ class ReleaseRecords(Protocol):
         """The objects that exist without helm's ownership of this release, with their owning release."""
         ...
 
+    def delete(self, obj: ReleaseObject, namespace: str) -> bool:
+        """Delete one object; False when it was not there."""
+        ...
+
+    def live(self, obj: ReleaseObject, namespace: str) -> dict[str, Any] | None:
+        """The object as the API server has it, or None."""
+        ...
+
 
 class CustomResourceDefinitions(Protocol):
     """The cluster's CRDs (`toolkit.adapters.kube.crds`), for apply's CRD policy."""

@@ -56,6 +56,11 @@ def settings_from(root: Path | None, helm: str | None = None) -> Settings:
     return load_settings(root=root, is_terminal=sys.stdout.isatty(), helm=helm)
 
 
+def release_names(values: Iterable[str]) -> frozenset[str]:
+    """Names from a repeatable, comma-separated option (`--take-over a,b --take-over c`)."""
+    return frozenset(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
 def echo_json(data: object) -> None:
     """Print data as stable, indented JSON."""
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))

@@ -12,6 +12,7 @@ from toolkit.cli._common import (
     echo_json,
     helm_option,
     output_option,
+    release_names,
     root_option,
     settings_from,
 )
@@ -37,8 +38,9 @@ from toolkit.errors import UsageError
               help="Seconds to wait for another apply on this Cluster to finish.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting (required when not on a terminal).")
 @click.option("--take-over", "take_over", multiple=True, metavar="RELEASE",
-              help="Take over this same-name release tke-catalog did not install (repeatable; the app's "
-                   "takeOver: true in the Cluster says the same).")
+              help="Take over this same-name release tke-catalog did not install, or adopt (and replace) the "
+                   "objects others applied for it (repeatable, or comma-separated; the app's takeOver: true in "
+                   "the Cluster says the same).")
 @click.option("--check-objects/--no-check-objects", default=True, show_default=True,
               help="Look for objects of our releases deleted outside tke-catalog, and repair them.")
 @click.option("--rebuild-inventory", is_flag=True,
@@ -75,7 +77,7 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
     charts = access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file)
     progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
-                           lock_timeout=lock_timeout, take_over=frozenset(take_over), check_objects=check_objects,
+                           lock_timeout=lock_timeout, take_over=release_names(take_over), check_objects=check_objects,
                            rebuild_inventory=rebuild_inventory)
     with open_session(load_cluster_access(kubeconfig, context), settings.helm, settings.helm_source) as session:
         result = run_apply(source, session=session, root=settings.root, cache=settings.cache, options=options,

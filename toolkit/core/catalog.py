@@ -12,6 +12,7 @@ from typing import Any
 
 from toolkit.core.findings import Finding, Severity, catalog_invalid, json_path
 from toolkit.core.graph import find_cycle
+from toolkit.core.helm_release import ReleaseObject
 from toolkit.core.model import ChartRef
 from toolkit.core.schema import did_you_mean, validate_instance
 from toolkit.core.yamldoc import line_of, to_plain
@@ -53,6 +54,10 @@ class CatalogApp:
     description: str = ""
     lines: tuple[str, ...] = ()
     """Older lines of the chart (folders), for the Kubernetes versions the current line does not admit."""
+    replaces: tuple[ReleaseObject, ...] = ()
+    """Objects others applied for the same component under other names (TKEStack's own manifests): found
+    when planning against a cluster, they need the same consent as an adoption and are deleted after the
+    release installed."""
 
     @property
     def chart_folders(self) -> tuple[str, ...]:
@@ -143,6 +148,8 @@ def parse_catalog(data: Any, source: str, *, schema: Mapping[str, Any] | None = 
             values=entry.get("values") or {},
             description=entry.get("description", ""),
             lines=tuple(entry.get("lines") or ()),
+            replaces=tuple(ReleaseObject(r["apiVersion"], r["kind"], r["name"], r.get("namespace"))
+                           for r in entry.get("replaces") or ()),
         ))
     return Catalog(tuple(apps), source, tree if tree is not None else data)
 

@@ -51,17 +51,25 @@ class ReleaseReader:
                     for r in listed.get("resources") or [] if "/" not in r.get("name", "")}
             return self._resources[api_version]
 
-    def _live(self, obj: ReleaseObject, namespace: str) -> tuple[bool, dict[str, Any] | None]:
-        """(judged, the live object or None): not judged for a kind this server does not serve (yet) or an
-        object we may not read."""
+    def _path(self, obj: ReleaseObject, namespace: str) -> str | None:
+        """The object's API path (namespaced kinds in its namespace, else `namespace`); None for a kind
+        this server does not serve."""
         known = self._resources_of(obj.api_version).get(obj.kind)
         if known is None:
-            return False, None
+            return None
         plural, namespaced = known
         base = "/api/v1" if obj.api_version == "v1" else f"/apis/{obj.api_version}"
         where = f"/namespaces/{quote(obj.namespace or namespace)}" if namespaced else ""
+        return f"{base}{where}/{plural}/{quote(obj.name)}"
+
+    def _live(self, obj: ReleaseObject, namespace: str) -> tuple[bool, dict[str, Any] | None]:
+        """(judged, the live object or None): not judged for a kind this server does not serve (yet) or an
+        object we may not read."""
+        path = self._path(obj, namespace)
+        if path is None:
+            return False, None
         try:
-            live = self.kube.get(f"{base}{where}/{plural}/{quote(obj.name)}")
+            live = self.kube.get(path)
         except ClusterError:
             return False, None
         return True, live if isinstance(live, dict) else None
@@ -82,6 +90,20 @@ class ReleaseReader:
             if owner_name != release or owner_namespace != namespace:
                 found.append((obj, f"{owner_namespace}/{owner_name}" if owner_name else ""))
         return found
+
+    def live(self, obj: ReleaseObject, namespace: str) -> dict[str, Any] | None:
+        """The object as the API server has it, or None (missing, unreadable, or a kind not served)."""
+        return self._live(obj, namespace)[1]
+
+    def delete(self, obj: ReleaseObject, namespace: str) -> bool:
+        """Delete the object (background propagation); False when it was not there or its kind is not served."""
+        path = self._path(obj, namespace)
+        if path is None:
+            return False
+        answer = self.kube.request("DELETE", path,
+                                   {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+                                   ok_missing=True)
+        return answer is not None
 
     def missing(self, release: DeployedRelease, objects: Iterable[ReleaseObject]) -> list[ReleaseObject]:
         """The release's objects the API server no longer has (deleted by hand, or never created)."""
