@@ -153,7 +153,9 @@ def test_manifest_digest_equals_helm_push_for_the_same_archive(registry: Registr
                                                                helm: Helm) -> None:
     """helm push of our archive (file mtime = SOURCE_DATE_EPOCH) writes exactly our manifest: so publish skips it."""
     tricky = write_chart(tmp_path / "charts" / "addons" / "tricky", {
-        "Chart.yaml": TRICKY_CHART_YAML, "values.yaml": "data: {}\n", "templates/x.yaml": "# nothing\n"})
+        "Chart.yaml": TRICKY_CHART_YAML, "values.yaml": "data: {}\n", "templates/x.yaml": "# nothing\n",
+        # its dependency, vendored as `helm dependency build` leaves it (helm refuses the chart without it)
+        "charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 1.0.4\n"})
     folders = [*make_charts(tmp_path, ("iota",)), tricky]
     charts = build(folders)
     helm.login(registry)

@@ -7,7 +7,10 @@ and turns OS errors into InputErrors that name the path and the fix.
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.errors import InputError
@@ -36,19 +39,56 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8") from exc
 
 
-def read_tree(root: Path) -> dict[str, bytes]:
-    """Every regular file below `root`, keyed by its POSIX path relative to `root` (links are not followed)."""
+def read_tree(root: Path, *, on_link: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every file below `root`, keyed by its POSIX path relative to `root`, reading through symbolic
+    links as helm does (files and folders; `on_link` hears of each, by default a warning on a terminal).
+    A link out of `root`, a broken link, a loop and an irregular file (a device, a FIFO) are refused:
+    helm refuses the last; the others would package what the chart folder does not hold."""
     if not root.is_dir():
         raise InputError(f"{root}: no such folder", hint="check the path")
+    real_root = root.resolve()
+    tell = on_link if on_link is not None else _warn_on_terminal
     files: dict[str, bytes] = {}
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+    seen: set[Path] = {real_root}
+    for folder, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames.sort()
+        for name in list(dirnames):
+            path = Path(folder, name)
+            if path.is_symlink():
+                target = _inside(path, real_root, root)
+                if target in seen:
+                    raise InputError(f"{path}: a symbolic link loop (to {target})", hint="remove the link")
+                seen.add(target)
+                tell(f"{path.relative_to(root).as_posix()}: a symbolic link to {target}; its contents are packaged")
         for name in sorted(filenames):
             path = Path(folder, name)
-            if path.is_symlink() or not path.is_file():
-                continue
-            files[path.relative_to(root).as_posix()] = read_bytes(path)
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = _inside(path, real_root, root)
+                tell(f"{rel}: a symbolic link to {target}; its contents are packaged")
+            if not stat.S_ISREG(path.stat().st_mode):
+                raise InputError(f"{path}: cannot package irregular file {rel} (a device, FIFO or socket)",
+                                 hint="remove it from the chart folder (helm refuses it too)")
+            files[rel] = read_bytes(path)
     return files
+
+
+def _inside(link: Path, real_root: Path, root: Path) -> Path:
+    """The resolved target of `link`, which must exist inside the chart folder."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"{link}: a broken symbolic link ({exc.__class__.__name__})",
+                         hint="fix or remove the link") from exc
+    if target != real_root and real_root not in target.parents:
+        raise InputError(f"{link}: a symbolic link to {target}, outside the chart folder {root}",
+                         hint="copy what it points at into the chart, or point the link inside the chart")
+    return target
+
+
+def _warn_on_terminal(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
+from toolkit.core.chart_loader import check_subcharts
 from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
 from toolkit.errors import InputError
 
@@ -59,6 +60,7 @@ def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool 
         raise InputError(f"{source}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
     packaged = chart_files(files)
     metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
+    check_subcharts(packaged, metadata, source)
     if metadata_only:
         return ChartPackage(source, packaged, metadata, content_digest(packaged))
     values: Any = {}

@@ -1,0 +1,127 @@
+"""helm's loader rules at build time, with helm itself as the oracle: a chart helm refuses to package
+(a dependency missing from charts/, a stray file there, a link to a device) is refused by `build` too,
+naming the cause; symbolic links are read through as helm does (a symlinked crds/ is packaged), and the
+archive renders exactly as helm's own package of the same folder does. Links out of the chart folder are
+refused (helm follows them; we do not package what the folder does not hold)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.support.registry_fixtures import require_helm
+from toolkit.cli import cli
+from toolkit.errors import EXIT_INPUT
+
+pytestmark = [pytest.mark.helm]
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+"""
+
+
+def _chart(folder: Path, name: str = "app", *, dependencies: str = "") -> Path:
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n{dependencies}")
+    (folder / "values.yaml").write_text("greeting: hello\n")
+    (folder / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Chart.Name }}}\ndata: {greeting: {{ .Values.greeting | quote }}}\n")
+    return folder
+
+
+def _helm(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"HELM_CACHE_HOME": str(home / "cache"), "HELM_CONFIG_HOME": str(home / "config"),
+           "HELM_DATA_HOME": str(home / "data"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([str(require_helm()), *args], capture_output=True, text=True, env=env,  # noqa: S603
+                          timeout=120, check=False)
+
+
+def _build(chart: Path, out: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["build", str(chart), "--out", str(out)])
+    return result.exit_code, result.output
+
+
+def _same_rendering(tmp_path: Path, chart: Path) -> None:
+    """helm template --include-crds of our archive equals that of `helm package`'s archive."""
+    code, output = _build(chart, tmp_path / "ours")
+    assert code == 0, output
+    packaged = _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "helms"))
+    assert packaged.returncode == 0, packaged.stderr
+    [ours] = (tmp_path / "ours").glob("*.tgz")
+    [helms] = (tmp_path / "helms").glob("*.tgz")
+    rendered = [_helm(tmp_path, "template", "r", str(archive), "--include-crds") for archive in (ours, helms)]
+    assert all(r.returncode == 0 for r in rendered), [r.stderr for r in rendered]
+    assert rendered[0].stdout == rendered[1].stdout
+
+
+def test_a_dependency_missing_from_charts_is_refused_as_helm_refuses_it(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app", dependencies="dependencies:\n  - {name: sub, version: 0.1.0, "
+                                                  "repository: 'file://../sub'}\n")
+    assert _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h")).returncode != 0
+    code, output = _build(chart, tmp_path / "out")
+    assert code == EXIT_INPUT, output
+    assert "dependency `sub`" in output and "missing from charts/" in output and "helm dependency build" in output
+    assert not list(tmp_path.glob("out/*.tgz"))
+
+
+@pytest.mark.parametrize("form", ["folder", "archive"])
+def test_a_vendored_dependency_packages_and_renders_as_helms(tmp_path: Path, form: str) -> None:
+    sub = _chart(tmp_path / "sub", "sub")
+    chart = _chart(tmp_path / "app", dependencies="dependencies:\n  - {name: sub, version: 0.1.0, "
+                                                  "repository: 'file://../sub'}\n")
+    (chart / "charts").mkdir()
+    if form == "folder":
+        _chart(chart / "charts" / "sub", "sub")
+    else:
+        assert _helm(tmp_path, "package", str(sub), "--destination", str(chart / "charts")).returncode == 0
+    _same_rendering(tmp_path, chart)
+
+
+def test_a_stray_file_in_charts_is_refused_as_helm_refuses_it(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / "charts").mkdir()
+    (chart / "charts" / "README.md").write_text("vendored charts go here\n")
+    assert _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h")).returncode != 0
+    code, output = _build(chart, tmp_path / "out")
+    assert code == EXIT_INPUT, output
+    assert "charts/README.md is neither a chart archive" in output
+
+
+def test_a_symlinked_crds_folder_is_packaged(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / "files" / "crds").mkdir(parents=True)
+    (chart / "files" / "crds" / "widgets.yaml").write_text(CRD)
+    (chart / "crds").symlink_to(chart / "files" / "crds", target_is_directory=True)
+    (chart / "templates" / "note.txt").symlink_to(chart / "values.yaml")
+    _same_rendering(tmp_path, chart)
+    rendered = _helm(tmp_path, "template", "r", str(next((tmp_path / "ours").glob("*.tgz"))), "--include-crds")
+    assert "widgets.example.com" in rendered.stdout
+
+
+def test_a_link_to_a_device_is_refused_as_helm_refuses_it(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    os.symlink("/dev/null", chart / "templates" / "null.yaml")
+    assert _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h")).returncode != 0
+    code, output = _build(chart, tmp_path / "out")
+    assert code == EXIT_INPUT, output
+    assert "null.yaml" in output
+
+
+def test_a_link_out_of_the_chart_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "shared.yaml"
+    outside.write_text("a: 1\n")
+    chart = _chart(tmp_path / "app")
+    (chart / "templates" / "shared.yaml").symlink_to(outside)
+    code, output = _build(chart, tmp_path / "out")
+    assert code == EXIT_INPUT, output
+    assert "outside the chart folder" in output
