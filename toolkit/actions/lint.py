@@ -40,7 +40,14 @@ class LintResult:
         return {"charts": self.charts, "ok": self.ok, "findings": [f.as_dict() for f in self.findings]}
 
 
-def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[Finding]]:
+def chart_profile(folder: Path, root: Path, asked: str) -> str:
+    """`catalog` for a chart under the project's charts/ (with `auto`), else `helm`; or what was asked."""
+    if asked != "auto":
+        return asked
+    return "catalog" if folder.resolve().is_relative_to((root / "charts").resolve()) else "helm"
+
+
+def _chart_input(folder: Path, root: Path, profile: str = "auto") -> tuple[ChartLintInput | None, list[Finding]]:
     files = read_tree(folder)
     try:
         package = parse_chart(files, str(folder))
@@ -53,7 +60,7 @@ def _chart_input(folder: Path, root: Path) -> tuple[ChartLintInput | None, list[
                 if name.startswith("ci/") and name.endswith("-values.yaml") and name.count("/") == 1}
     return ChartLintInput(package, str(folder), read_bytes(canonical) if canonical.is_file() else None,
                           str(canonical.relative_to(root)) if canonical.is_relative_to(root) else str(canonical),
-                          variants), []
+                          variants, chart_profile(folder, root, profile)), []
 
 
 def _catalog_findings(catalog_file: Path, root: Path) -> list[Finding]:
@@ -126,13 +133,14 @@ def _range_findings(item: ChartLintInput, minors: Sequence[int]) -> list[Finding
 
 def lint(folders: Sequence[Path], *, root: Path, catalog_file: Path | None, helm: HelmLike | None,
          jobs: int = 4, progress: Callable[[str], None] | None = None,
-         minors: Sequence[int] = KUBERNETES_MINORS) -> LintResult:
+         minors: Sequence[int] = KUBERNETES_MINORS, profile: str = "auto") -> LintResult:
     """Lint the given chart folders (and the catalog when given); helm=None skips helm's checks.
-    With helm, every rendering is also checked against the API of each of `minors` the chart admits."""
+    With helm, every rendering is also checked against the API of each of `minors` the chart admits.
+    `profile` (`auto`, `catalog`, `helm`) picks the rule set per chart (see `chart_profile`)."""
     findings: list[Finding] = []
     inputs: list[ChartLintInput] = []
     for folder in folders:
-        item, problems = _chart_input(folder, root)
+        item, problems = _chart_input(folder, root, profile)
         findings.extend(problems)
         if item is not None:
             inputs.append(item)

@@ -28,19 +28,22 @@ from toolkit.errors import ValidationFailed
 @click.option("--kube-version", "kube_version", metavar="VERSION",
               help="Check renderings against this Kubernetes version's API only (default: every supported "
                    "minor the chart's kubeVersion admits).")
+@click.option("--profile", type=click.Choice(["auto", "catalog", "helm"]), default="auto", show_default=True,
+              help="Rule set: catalog (all our rules), helm (what helm requires, plus pinned images and valid "
+                   "schemas: for charts outside the catalog); auto picks catalog for charts under charts/.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel helm calls.")
 @helm_option
 @root_option
 @output_option("text", "json")
-def lint_command(charts: tuple[Path, ...], no_helm: bool, kube_version: str | None, jobs: int, helm: str | None,
-                 root: Path | None, output: str) -> None:
+def lint_command(charts: tuple[Path, ...], no_helm: bool, kube_version: str | None, profile: str, jobs: int,
+                 helm: str | None, root: Path | None, output: str) -> None:
     """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
     settings = settings_from(root, helm)
     folders = list(charts) or find_chart_dirs(settings.charts_dir)
     catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None
     result = lint(folders, root=settings.root, catalog_file=catalog,
                   helm=None if no_helm else Helm(settings.helm, source=settings.helm_source), jobs=jobs,
-                  minors=[parse_kube_minor(kube_version)] if kube_version else KUBERNETES_MINORS)
+                  minors=[parse_kube_minor(kube_version)] if kube_version else KUBERNETES_MINORS, profile=profile)
     if output == "json":
         echo_json(result.as_dict())
     else:

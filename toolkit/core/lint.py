@@ -37,6 +37,9 @@ class ChartLintInput:
     canonical_schema: bytes | None = None
     canonical_schema_file: str = ""
     variants: Mapping[str, str] = field(default_factory=dict)
+    profile: str = "catalog"
+    """`catalog`: every rule (a chart of our catalog); `helm`: only what helm itself requires and the
+    pinning and schema-validity rules (a foreign chart: no catalog schema, folder or CRD-policy rules)."""
 
 
 def _err(rule: str, message: str, file: str, *, path: str = "$", hint: str | None = None,
@@ -55,11 +58,11 @@ def _metadata_rules(item: ChartLintInput) -> Iterator[Finding]:
                    hint="use lowercase letters, digits and dashes")
     folder_name = item.folder.rstrip("/").rsplit("/", 1)[-1]
     line_of_chart = folder_name.split("@", 1)[0]  # `cilium@1.14`: an older line of chart `cilium`
-    if name != line_of_chart:
+    if item.profile == "catalog" and name != line_of_chart:
         yield _err("chart-name", f"chart name {name!r} differs from its folder {folder_name!r}", file,
                    path="$.name", hint=f"rename the folder or set `name: {line_of_chart}`")
     version = str(meta.get("version", ""))
-    if not semver.Version.is_valid(version):
+    if not semver.Version.is_valid(version.removeprefix("v")):  # helm accepts `v1.2.3`
         yield _err("chart-version", f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)", file,
                    path="$.version", hint="write e.g. `version: 1.2.3`")
     for key in ("description", "appVersion"):
@@ -77,6 +80,10 @@ def _schema_allows_global(schema: Mapping[str, Any]) -> bool:
 def _schema_rules(item: ChartLintInput) -> Iterator[Finding]:
     package = item.package
     file = f"{item.folder}/values.schema.json"
+    if item.profile != "catalog":
+        if package.schema is not None:
+            yield from check_schema(package.schema, file)
+        return
     if package.schema is None:
         yield _err("schema-missing", "the chart has no values.schema.json", item.folder,
                    hint=f"add schemas/charts/{package.name}.schema.json and copy it to {file}")
@@ -123,13 +130,17 @@ def _values_rules(item: ChartLintInput) -> Iterator[Finding]:
 
 
 def _latest_tags(values: Any, file: str, path: tuple[str | int, ...] = ()) -> Iterator[Finding]:
-    """Image tags must be pinned: no `latest`, no empty tag next to a repository."""
+    """Image tags must be pinned: no `latest`, no empty tag next to a repository, unless a `digest`
+    sibling (or `@sha256:` in an `image` string) pins the image."""
     if isinstance(values, Mapping):
-        if "repository" in values and "tag" in values and str(values["tag"]).strip() in ("", "latest"):
+        by_digest = str(values.get("digest") or "").startswith("sha256:")
+        if ("repository" in values and "tag" in values and not by_digest
+                and str(values["tag"]).strip() in ("", "latest")):
             yield _err("image-latest", f"image {values['repository']!r} is not pinned (tag {values['tag']!r})",
                        file, path=json_path(path + ("tag",)), hint="pin a released tag such as `v1.2.3`")
         for key, value in values.items():
-            if key == "image" and isinstance(value, str) and (value.endswith(":latest") or ":" not in value.split("/")[-1]):
+            if (key == "image" and isinstance(value, str) and "@sha256:" not in value
+                    and (value.endswith(":latest") or ":" not in value.split("/")[-1])):
                 yield _err("image-latest", f"image {value!r} is not pinned", file, path=json_path(path + (key,)),
                            hint="append a released tag, e.g. `:v1.2.3`")
             else:
@@ -150,6 +161,8 @@ def _helmignore_rules(item: ChartLintInput) -> Iterator[Finding]:
 
 def _crd_rules(item: ChartLintInput) -> Iterator[Finding]:
     """A chart with `crds/` states what apply does with them on upgrades (helm never upgrades them)."""
+    if item.profile != "catalog":
+        return
     file = f"{item.folder}/Chart.yaml"
     path = f"$.annotations['{CRD_POLICY_ANNOTATION}']"
     try:
