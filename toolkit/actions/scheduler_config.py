@@ -17,7 +17,7 @@ from toolkit.core.scheduler_config import extenders_of, scheduler_configuration
 from toolkit.core.yamldoc import parse_yaml, to_plain
 from toolkit.errors import InputError
 
-__all__ = ["SchedulerConfig", "scheduler_config"]
+__all__ = ["SchedulerConfig", "cluster_kube_version", "scheduler_config"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def scheduler_config(cluster_path: Path, *, root: Path, helm: HelmLike,
     """Plan the Cluster offline, render each release it keeps with helm for the Cluster's Kubernetes, and
     merge the extenders their charts declare. Raises InputError when none does."""
     plan = run_plan(cluster_path, catalog_root=root).plan
-    version = _version(cluster_path, root)
+    version = cluster_kube_version(cluster_path, root)
     extenders: list[dict[str, Any]] = []
     sources: list[tuple[str, str]] = []
     for release in plan.releases:
@@ -52,7 +52,7 @@ def scheduler_config(cluster_path: Path, *, root: Path, helm: HelmLike,
     return SchedulerConfig(scheduler_configuration(extenders, minor, kubeconfig=kubeconfig), tuple(sources))
 
 
-def _version(cluster_path: Path, root: Path) -> str:
+def cluster_kube_version(cluster_path: Path, root: Path) -> str:
     """The Cluster's Kubernetes as helm's --kube-version takes it (1.21.4-tke.1 → 1.21.4)."""
     parsed = parse_cluster_text(read_text(cluster_path), str(cluster_path), root)
     assert parsed.cluster is not None  # run_plan refused it otherwise

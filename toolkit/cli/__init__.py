@@ -34,7 +34,7 @@ __all__ = ["cli", "main"]
 # `tke-catalog plan` never pays for importing helm or registry code.
 _VERBS = {
     "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
-    "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler",
+    "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler", "images": "images",
 }
 
 
@@ -71,6 +71,13 @@ class _ToolkitGroup(click.Group):
             if not exc.silent:
                 click.echo(f"error: {exc}", err=True)
             raise click.exceptions.Exit(exit_code_for(exc)) from None
+        except BrokenPipeError:
+            # the reader went away (`tke-catalog images | head`): stop quietly, as Unix tools do
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
         except KeyboardInterrupt as exc:
             if debug:
                 raise
