@@ -19,14 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.actions.apply_release import (
-    RECREATED,
-    REPLACED,
-    WORKLOADS,
     NotRecorded,
     ReleaseWork,
     chart_folder,
     recover_pending,
-    replaced_objects,
 )
 from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
@@ -37,6 +33,7 @@ from toolkit.actions.session import (
     ReleaseRecords,
     read_state,
 )
+from toolkit.actions.takeover import RECREATED, REPLACED, WORKLOADS, replaced_objects
 from toolkit.adapters.helm import HelmLike
 from toolkit.core.live_facts import live_findings
 from toolkit.core.model import (

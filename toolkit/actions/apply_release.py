@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.actions.takeover import REPLACED, delete_recreated, delete_replaced
 from toolkit.adapters.files import read_bytes, read_tree, write_atomic
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.adapters.kube.lock import holder_is_dead
 from toolkit.core.archive import build_chart_archive
 from toolkit.core.archive_reader import read_chart_archive
-from toolkit.core.catalog import Catalog
 from toolkit.core.chart import parse_chart
 from toolkit.core.crd_policy import (
     CrdPolicy,
@@ -37,7 +37,6 @@ from toolkit.core.helm_release import (
     HOLDER_LABEL,
     OWNER_LABEL,
     DeployedRelease,
-    ReleaseObject,
     holder_label,
 )
 from toolkit.core.model import Action, PlannedRelease
@@ -60,21 +59,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["NotRecorded", "ReleaseWork", "chart_folder", "recover_pending"]
-
-REPLACED = " (replaced: deleted after the install)"
-RECREATED = " (its selector differs, which cannot change: deleted, then created by the release)"
-"""How the plan marks an existing workload helm cannot adopt in place (a different, immutable selector)."""
-WORKLOADS = ("DaemonSet", "Deployment", "StatefulSet")
-"""How the plan marks an object the catalog says the release replaces (TKEStack's own manifests)."""
-
-
-def replaced_objects(release: PlannedRelease, catalog: Catalog) -> list[ReleaseObject]:
-    """The objects the catalog app of `release` replaces (`replaces:`), in the release's namespace."""
-    app = catalog.get(release.app)
-    if app is None:
-        return []
-    return [ReleaseObject(o.api_version, o.kind, o.name, o.namespace or release.namespace) for o in app.replaces]
-
 
 def chart_folder(release: PlannedRelease, root: Path) -> Path | None:
     """The catalog chart folder a planned release comes from, or None (a registry chart)."""
@@ -239,7 +223,8 @@ class ReleaseWork:
         create = self._create_namespace(release.namespace)
         self._apply_crds(release, chart)
         self._fence()
-        self._delete_recreated(release, chart)
+        if self.records is not None:
+            delete_recreated(self.records, self.helm, release, chart, self.progress)
         try:
             answer = self.helm.upgrade_install(
                 release.name, chart, release.namespace, dict(release.values), wait=self.options.wait,
@@ -250,45 +235,11 @@ class ReleaseWork:
             raise OperationalError(exc.message, hint=exc.hint) from exc
         revision = answer.get("version") if isinstance(answer, dict) else None
         self._record(release, revision=int(revision) if isinstance(revision, int) else None)
-        self._delete_replaced(release)
+        if self.records is not None and any(entry.endswith(REPLACED) for entry in release.adopts):
+            from toolkit.adapters.project import load_catalog
+
+            delete_replaced(self.records, release, load_catalog(self.root), self.progress, self._fence)
         return Outcome.INSTALLED if release.action is Action.INSTALL else Outcome.UPGRADED
-
-    def _delete_recreated(self, release: PlannedRelease, chart: Path) -> None:
-        """Delete the existing workloads the plan showed with a selector the chart's differs from (and the
-        user consented to), waiting until they are gone, so that helm can create its own."""
-        names = {entry.split(" ", 1)[0] for entry in release.adopts if entry.endswith(RECREATED)}
-        if not names or self.records is None:
-            return
-        rendered = self.helm.template(chart, release.name, release.namespace, dict(release.values))
-        for obj in rendered:
-            meta = obj.get("metadata") or {}
-            key = f"{obj.get('kind')}/{meta.get('name')}"
-            if key not in names:
-                continue
-            target = ReleaseObject(str(obj.get("apiVersion")), str(obj.get("kind")), str(meta.get("name")),
-                                   meta.get("namespace") or release.namespace)
-            self.records.delete(target, release.namespace)
-            deadline = time.monotonic() + 60
-            while self.records.live(target, release.namespace) is not None:
-                if time.monotonic() > deadline:
-                    raise OperationalError(f"release {release.name}: {key} was not deleted within 60s",
-                                           hint="look for finalizers on it, then apply again")
-                time.sleep(0.5)
-            self.progress(f"{release.name}: deleted {key} (its selector differs from the chart's) to create it anew")
-
-    def _delete_replaced(self, release: PlannedRelease) -> None:
-        """Delete what the release replaces (TKEStack's own manifests under other names), only the objects
-        the plan showed and the user consented to (marked in `adopts`), once the release is installed."""
-        consented = {entry.removesuffix(REPLACED) for entry in release.adopts if entry.endswith(REPLACED)}
-        if not consented or self.records is None:
-            return
-        from toolkit.adapters.project import load_catalog
-
-        for obj in replaced_objects(release, load_catalog(self.root)):
-            if f"{obj.kind}/{obj.name}" in consented:
-                self._fence()
-                if self.records.delete(obj, release.namespace):
-                    self.progress(f"{release.name}: deleted {obj.kind}/{obj.name}, which it replaces")
 
     def _wait_for_crds(self, release: PlannedRelease, names: list[str]) -> None:
         """Wait (up to --timeout) until the CRDs the chart's objects need, which something else registers

@@ -25,7 +25,7 @@ from toolkit.core.schema import validate_instance
 from toolkit.core.yamldoc import dump_plain, parse_yaml, to_plain
 from toolkit.errors import InputError, PlanRejected
 
-__all__ = ["PlanOutcome", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
+__all__ = ["PlanOutcome", "cluster_kube_version", "load_state", "parse_state", "render_plan", "run_plan", "write_plan"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,9 @@ def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
                          hint="name a file in a folder that exists and that you may write") from exc
 
 
+def cluster_kube_version(cluster_path: Path, root: Path) -> str:
+    """The Cluster's Kubernetes as helm's --kube-version takes it (1.21.4-tke.1 → 1.21.4)."""
+    parsed = parse_cluster_text(read_text(cluster_path), str(cluster_path), root)
+    assert parsed.cluster is not None  # run_plan refused it otherwise
+    major, minor, patch = parsed.cluster.kube_version
+    return f"{major}.{minor}.{patch}"

@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.actions.apply_release import chart_folder
-from toolkit.actions.plan import run_plan
-from toolkit.actions.validate import parse_cluster_text
-from toolkit.adapters.files import read_text
+from toolkit.actions.plan import cluster_kube_version, run_plan
 from toolkit.adapters.helm import HelmLike
 from toolkit.core.cluster import kube_version
 from toolkit.core.model import Action
@@ -17,7 +15,7 @@ from toolkit.core.scheduler_config import extenders_of, scheduler_configuration
 from toolkit.core.yamldoc import parse_yaml, to_plain
 from toolkit.errors import InputError
 
-__all__ = ["SchedulerConfig", "cluster_kube_version", "scheduler_config"]
+__all__ = ["SchedulerConfig", "scheduler_config"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,3 @@ def scheduler_config(cluster_path: Path, *, root: Path, helm: HelmLike,
                               "no configuration otherwise")
     minor = kube_version(version)[1]
     return SchedulerConfig(scheduler_configuration(extenders, minor, kubeconfig=kubeconfig), tuple(sources))
-
-
-def cluster_kube_version(cluster_path: Path, root: Path) -> str:
-    """The Cluster's Kubernetes as helm's --kube-version takes it (1.21.4-tke.1 → 1.21.4)."""
-    parsed = parse_cluster_text(read_text(cluster_path), str(cluster_path), root)
-    assert parsed.cluster is not None  # run_plan refused it otherwise
-    major, minor, patch = parsed.cluster.kube_version
-    return f"{major}.{minor}.{patch}"
