@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,31 @@ def test_a_link_out_of_the_chart_folder_is_refused(tmp_path: Path) -> None:
     code, output = _build(chart, tmp_path / "out")
     assert code == EXIT_INPUT, output
     assert "outside the chart folder" in output
+
+
+def test_an_irregular_file_left_out_by_helmignore_packages_as_with_helm(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    os.mkfifo(chart / "debug.pipe")
+    os.symlink("/dev/null", chart / "templates" / "null.yaml")
+    (chart / ".helmignore").write_text("*.pipe\ntemplates/null.yaml\n")
+    _same_rendering(tmp_path, chart)
+
+
+def _members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {m.name.split("/", 1)[1]: tar.extractfile(m).read()  # type: ignore[union-attr]
+                for m in tar.getmembers() if m.isfile()}
+
+
+def test_a_byte_order_mark_is_dropped_as_helm_drops_it(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    bom = b"\xef\xbb\xbf"
+    (chart / "values.yaml").write_bytes(bom + b"greeting: hello\n")
+    (chart / "templates" / "extra.yaml").write_bytes(bom + b"# {{ .Values.greeting }}\n")
+    (chart / ".helmignore").write_bytes(bom + b"*.bak\n")  # the first rule still counts
+    (chart / "old.bak").write_text("x")
+    _same_rendering(tmp_path, chart)
+    ours = _members(next((tmp_path / "ours").glob("*.tgz")))
+    helms = _members(next((tmp_path / "helms").glob("*.tgz")))
+    assert ours == helms
+    assert ours["values.yaml"] == b"greeting: hello\n" and "old.bak" not in ours

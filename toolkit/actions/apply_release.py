@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.actions.takeover import REPLACED, delete_recreated, delete_replaced
-from toolkit.adapters.files import read_bytes, read_tree, write_atomic
+from toolkit.adapters.chart_dirs import load_chart_folder
+from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.adapters.kube.lock import holder_is_dead
 from toolkit.core.archive import build_chart_archive
@@ -196,7 +197,7 @@ class ReleaseWork:
         if folder is None:
             raise InputError(f"release {release.name}: chart {release.chart} {release.version} is not on disk",
                              hint="run from the project folder (or pass --root)")
-        package = parse_chart(read_tree(folder), str(folder))
+        package = load_chart_folder(folder)
         if package.content_digest != release.digest:
             raise InputError(f"release {release.name}: chart folder {folder} changed since planning",
                              hint="plan again")

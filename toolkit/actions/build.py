@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.adapters.files import read_bytes, read_tree, write_atomic
+from toolkit.adapters.chart_dirs import load_chart_folder
+from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.core.archive import build_chart_archive, sha256_digest
-from toolkit.core.chart import ChartPackage, lines_of_one_chart, parse_chart
+from toolkit.core.chart import ChartPackage, lines_of_one_chart
 from toolkit.errors import InputError
 
 __all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
@@ -50,7 +51,7 @@ class BuildResult:
 
 def load_chart(folder: Path, *, metadata_only: bool = False) -> ChartPackage:
     """Read a chart folder and parse it."""
-    return parse_chart(read_tree(folder), str(folder), metadata_only=metadata_only)
+    return load_chart_folder(folder, metadata_only=metadata_only)
 
 
 def _archive(package: ChartPackage, epoch: int, cache: Path | None) -> bytes:

@@ -11,10 +11,10 @@ from typing import Any
 from toolkit.actions.api_matrix import admitted_minors
 from toolkit.actions.apply_release import chart_folder
 from toolkit.actions.plan import cluster_kube_version, run_plan
+from toolkit.adapters.chart_dirs import load_chart_folder
 from toolkit.adapters.files import read_tree
 from toolkit.adapters.helm import HelmLike
 from toolkit.adapters.project import find_chart_dirs
-from toolkit.core.chart import parse_chart
 from toolkit.core.images import images_of
 from toolkit.core.matrix import KUBERNETES_RELEASES
 from toolkit.core.model import Action
@@ -45,8 +45,8 @@ def catalog_images(charts_dir: Path, helm: HelmLike, *, image_registry: str | No
     the newest Kubernetes the chart admits."""
     found: dict[str, list[str]] = {}
     for folder in find_chart_dirs(charts_dir):
-        files = read_tree(folder)
-        package = parse_chart(files, str(folder))
+        package = load_chart_folder(folder)
+        files = read_tree(folder, refused={})  # ci/ variants, even where .helmignore leaves them out
         minors = admitted_minors(package)
         kube = KUBERNETES_RELEASES[minors[-1]] if minors else None
         cases: list[tuple[str, Mapping[str, Any]]] = [("defaults", {})]

@@ -48,9 +48,10 @@ def chart_profile(folder: Path, root: Path, asked: str) -> str:
 
 
 def _chart_input(folder: Path, root: Path, profile: str = "auto") -> tuple[ChartLintInput | None, list[Finding]]:
-    files = read_tree(folder)
+    refused: dict[str, InputError] = {}
+    files = read_tree(folder, refused=refused)
     try:
-        package = parse_chart(files, str(folder))
+        package = parse_chart(files, str(folder), refused=refused)
     except YamlError as exc:
         return None, [yaml_error_finding(exc, str(folder))]
     except InputError as exc:

@@ -21,7 +21,15 @@ from toolkit.core.model import (
 )
 from toolkit.errors import InputError
 
-__all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info"]
+__all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info", "load_chart_folder"]
+
+
+def load_chart_folder(folder: Path, source: str | None = None, *, metadata_only: bool = False) -> ChartPackage:
+    """Read a chart folder as helm loads it (links followed; irregular files and links out refused unless ignored)."""
+    refused: dict[str, InputError] = {}
+    files = read_tree(folder, refused=refused)
+    return parse_chart(files, str(folder) if source is None else source, metadata_only=metadata_only,
+                       refused=refused)
 
 
 def chart_info(package: ChartPackage, path: str) -> ChartInfo:
@@ -56,7 +64,7 @@ class CatalogChartSource:
             if not (folder / "Chart.yaml").is_file():
                 raise InputError(f"{folder}: no chart here (Chart.yaml is missing)",
                                  hint="check the app's `chart:` path in catalog/catalog.yaml")
-            info = chart_info(parse_chart(read_tree(folder), relative), relative)
+            info = chart_info(load_chart_folder(folder, relative), relative)
             self._cache[relative] = info
         return info
 
@@ -104,7 +112,7 @@ class DirectoryChartSource:
         info = self._cache.get(folder)
         if info is None:
             rel = folder.relative_to(self.folder).as_posix()
-            info = chart_info(parse_chart(read_tree(folder), rel), rel)
+            info = chart_info(load_chart_folder(folder, rel), rel)
             self._cache[folder] = info
         return info
 

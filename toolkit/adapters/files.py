@@ -39,50 +39,69 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8") from exc
 
 
-def read_tree(root: Path, *, on_link: Callable[[str], None] | None = None) -> dict[str, bytes]:
+def read_tree(root: Path, *, on_link: Callable[[str], None] | None = None,
+              refused: dict[str, InputError] | None = None) -> dict[str, bytes]:
     """Every file below `root`, keyed by its POSIX path relative to `root`, reading through symbolic
     links as helm does (files and folders; `on_link` hears of each, by default a warning on a terminal).
-    A link out of `root`, a broken link, a loop and an irregular file (a device, a FIFO) are refused:
-    helm refuses the last; the others would package what the chart folder does not hold."""
+    Refused: a link out of `root` or a broken one (it would package what the chart folder does not
+    hold), a link loop, an irregular file (a device, a FIFO: helm refuses it). Given `refused`, each
+    refusal but a loop is recorded there by path instead (a folder's path ends in `/`), for the caller
+    to raise only if `.helmignore` keeps the path, as helm does."""
     if not root.is_dir():
         raise InputError(f"{root}: no such folder", hint="check the path")
     real_root = root.resolve()
     tell = on_link if on_link is not None else _warn_on_terminal
+
+    def refuse(rel: str, error: InputError) -> None:
+        if refused is None:
+            raise error
+        refused[rel] = error
+
     files: dict[str, bytes] = {}
     seen: set[Path] = {real_root}
     for folder, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames.sort()
         for name in list(dirnames):
             path = Path(folder, name)
+            rel = path.relative_to(root).as_posix()
             if path.is_symlink():
-                target = _inside(path, real_root, root)
+                target = _link_target(path, real_root, root)
+                if isinstance(target, InputError):
+                    dirnames.remove(name)
+                    refuse(rel + "/", target)
+                    continue
                 if target in seen:
                     raise InputError(f"{path}: a symbolic link loop (to {target})", hint="remove the link")
                 seen.add(target)
-                tell(f"{path.relative_to(root).as_posix()}: a symbolic link to {target}; its contents are packaged")
+                tell(f"{rel}: a symbolic link to {target}; its contents are packaged")
         for name in sorted(filenames):
             path = Path(folder, name)
             rel = path.relative_to(root).as_posix()
             if path.is_symlink():
-                target = _inside(path, real_root, root)
+                target = _link_target(path, real_root, root)
+                if isinstance(target, InputError):
+                    refuse(rel, target)
+                    continue
                 tell(f"{rel}: a symbolic link to {target}; its contents are packaged")
             if not stat.S_ISREG(path.stat().st_mode):
-                raise InputError(f"{path}: cannot package irregular file {rel} (a device, FIFO or socket)",
-                                 hint="remove it from the chart folder (helm refuses it too)")
+                refuse(rel, InputError(f"{path}: cannot package irregular file {rel} (a device, FIFO or socket)",
+                                       hint="remove it from the chart folder or list it in .helmignore "
+                                            "(helm refuses it too)"))
+                continue
             files[rel] = read_bytes(path)
     return files
 
 
-def _inside(link: Path, real_root: Path, root: Path) -> Path:
-    """The resolved target of `link`, which must exist inside the chart folder."""
+def _link_target(link: Path, real_root: Path, root: Path) -> Path | InputError:
+    """The resolved target of `link` when it exists inside the chart folder, else the refusal."""
     try:
         target = link.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
-        raise InputError(f"{link}: a broken symbolic link ({exc.__class__.__name__})",
-                         hint="fix or remove the link") from exc
+        return InputError(f"{link}: a broken symbolic link ({exc.__class__.__name__})",
+                          hint="fix or remove the link, or list it in .helmignore")
     if target != real_root and real_root not in target.parents:
-        raise InputError(f"{link}: a symbolic link to {target}, outside the chart folder {root}",
-                         hint="copy what it points at into the chart, or point the link inside the chart")
+        return InputError(f"{link}: a symbolic link to {target}, outside the chart folder {root}",
+                          hint="copy what it points at into the chart, or point the link inside the chart")
     return target
 
 

@@ -14,7 +14,8 @@ import io
 import tarfile
 from collections.abc import Mapping
 
-from toolkit.core.helmignore import HelmIgnore, parse_helmignore
+from toolkit.core.helmignore import BOM, parse_helmignore
+from toolkit.errors import InputError
 
 __all__ = [
     "DEFAULT_EPOCH",
@@ -33,11 +34,22 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def chart_files(files: Mapping[str, bytes], ignore: HelmIgnore | None = None) -> dict[str, bytes]:
-    """The files helm would package: `.helmignore` applied (read from `files` when not given)."""
-    if ignore is None:
-        ignore = parse_helmignore(files.get(".helmignore", b"").decode("utf-8", "replace"))
-    return {path: data for path, data in files.items() if not ignore.ignored(path)}
+def chart_files(files: Mapping[str, bytes], *, refused: Mapping[str, InputError] | None = None, source: str = "",
+                helm_major: int = 3) -> dict[str, bytes]:
+    """The files helm would load: `.helmignore` applied in helm's walk order, a leading UTF-8 BOM
+    dropped from each file. `refused` holds paths the folder cannot give (an irregular file, a link
+    out of the folder; a folder's path ends in `/`): one `.helmignore` keeps raises its error, as helm
+    refuses an irregular file only when it would load it. `helm_major`: see `helmignore`."""
+    ignore = parse_helmignore(files.get(".helmignore", b""), f"{source or '.'}/.helmignore", helm_major=helm_major)
+    refused = refused or {}
+    kept = ignore.select([*files, *refused])
+    for path in sorted(kept.intersection(refused)):
+        raise refused[path]
+    return {path: _without_bom(files[path]) for path in sorted(kept)}
+
+
+def _without_bom(data: bytes) -> bytes:
+    return data[len(BOM):] if data.startswith(BOM) else data
 
 
 def _entry_order(path: str) -> tuple[int, str]:

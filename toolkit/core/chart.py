@@ -53,12 +53,18 @@ def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool = False) -> ChartPackage:
+def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool = False,
+                refused: Mapping[str, InputError] | None = None) -> ChartPackage:
     """Select the files helm packages and parse Chart.yaml, values.yaml and values.schema.json
-    (only Chart.yaml with `metadata_only`, for packaging and publishing)."""
+    (only Chart.yaml with `metadata_only`, for packaging and publishing). `refused`: what the folder
+    cannot give (see `chart_files`), an error unless `.helmignore` leaves it out."""
     if "Chart.yaml" not in files:
         raise InputError(f"{source}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
-    packaged = chart_files(files)
+    packaged = chart_files(files, refused=refused, source=source)
+    if "Chart.yaml" not in packaged:
+        raise InputError(f"{source}/.helmignore leaves out Chart.yaml (helm: \"Chart.yaml file is missing\")",
+                         hint="change the .helmignore rule that matches Chart.yaml")
+    files = packaged
     metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
     check_subcharts(packaged, metadata, source)
     if metadata_only:

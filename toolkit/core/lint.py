@@ -2,7 +2,7 @@
 
 Each rule names itself in `Finding.rule`: chart-api-version, chart-name, chart-version, chart-metadata,
 schema-missing, schema-invalid, schema-global, schema-drift, values-schema, variant-schema, image-latest,
-yaml-invalid, helmignore-negation, chart-duplicate.
+yaml-invalid, helmignore-negation, helmignore-bang-class, helmignore-double-slash, chart-duplicate.
 """
 
 from __future__ import annotations
@@ -154,9 +154,19 @@ def _helmignore_rules(item: ChartLintInput) -> Iterator[Finding]:
     raw = item.package.files.get(".helmignore")
     if raw is None:
         return
-    for rule in parse_helmignore(raw.decode("utf-8", "replace")).negations:
-        yield _err("helmignore-negation", f"`{rule}`: helm mishandles `!` rules (helm package may fail)",
-                   f"{item.folder}/.helmignore", severity=Severity.WARNING, hint="remove the `!` rule")
+    rules = parse_helmignore(raw, f"{item.folder}/.helmignore")
+    for rule in rules.negations:
+        yield _err("helmignore-negation", f"`{rule}`: in helm a `!` rule ignores every path it does not match "
+                   "(and a lone `!` ignores everything)", f"{item.folder}/.helmignore", severity=Severity.WARNING,
+                   hint="write the rules as plain exclusions instead")
+    for rule in rules.double_slashes:
+        yield _err("helmignore-double-slash", f"`{rule}`: helm 3 and helm 4 read more than one leading `/` "
+                   "differently (helm 3: it matches from the second path on; helm 4: never)",
+                   f"{item.folder}/.helmignore", severity=Severity.WARNING, hint="start the rule with one `/`")
+    for rule in rules.bang_classes:
+        yield _err("helmignore-bang-class", f"`{rule}`: helm reads `[!...]` as a class holding `!`, not as a "
+                   "negated class", f"{item.folder}/.helmignore", severity=Severity.WARNING,
+                   hint="negate a class with `^`, e.g. `[^a]`")
 
 
 def _crd_rules(item: ChartLintInput) -> Iterator[Finding]:
