@@ -20,6 +20,7 @@ from tests.publish.conftest import (
 )
 from tests.publish.test_oci import TRICKY_CHART_YAML
 from tests.support.registry import RegistryServer
+from toolkit.actions.build import build as build_to_folder
 from toolkit.actions.publish import PublishAction, publish, write_lock
 from toolkit.actions.pull import pull
 from toolkit.adapters.registry.fetch import fetch_chart
@@ -202,3 +203,48 @@ def test_what_we_push_helm_templates(registry: RegistryServer, tmp_path: Path, h
     rendered = helm.run("template", "demo", f"{registry.oci('tpl')}/lambda", "--version", "0.1.0",
                         *helm.registry_args(registry)).stdout
     assert "name: demo-cm" in rendered and 'greeting: "from-oci"' in rendered
+
+
+@pytest.mark.helm
+def test_helm_push_of_our_build_output_writes_our_publish_manifest(registry: RegistryServer, tmp_path: Path,
+                                                                   helm: Helm) -> None:
+    """The archive file `build` writes carries SOURCE_DATE_EPOCH as its mtime, which `helm push` records."""
+    folders = make_charts(tmp_path, ("mu",))
+    (built,) = build_to_folder(folders, out=tmp_path / "out", epoch=EPOCH).charts
+    assert built.path is not None and int(built.path.stat().st_mtime) == EPOCH
+    helm.login(registry)
+    pushed = helm.run("push", str(built.path), registry.oci("pushed-by-helm"), *helm.registry_args(registry))
+    client, _ = client_for(registry)
+    (ours,) = publish(build(folders), registry=client, target=_target(registry, "pushed-by-us"),
+                      created_epoch=EPOCH).charts
+    assert ours.action == PublishAction.PUSHED
+    assert f"Digest: {ours.digest}" in pushed.stdout + pushed.stderr
+
+
+@pytest.mark.helm
+def test_a_chart_helm_packaged_with_its_subchart_archive_unpacked_is_the_same_chart(
+        registry: RegistryServer, tmp_path: Path, helm: Helm) -> None:
+    """helm package saves `charts/sub-1.0.0.tgz` as a `charts/sub/` folder and rewrites every Chart.yaml:
+    publish still sees the same chart (no false conflict)."""
+    sub = write_chart(tmp_path / "src" / "sub", chart_files("sub", version="1.0.0"))
+    (sub_built,) = build([sub])
+    parent = write_chart(tmp_path / "charts" / "addons" / "nu", {
+        **chart_files("nu"),
+        "Chart.yaml": "apiVersion: v2\nname: nu\nversion: 0.1.0\n"
+                      "dependencies:\n  - {name: sub, version: 1.0.0, repository: 'file://../sub'}\n"})
+    (parent / "charts").mkdir()
+    (parent / "charts" / "sub-1.0.0.tgz").write_bytes(sub_built.archive)
+    helm.login(registry)
+    helm.run("package", str(parent), "--destination", str(tmp_path / "pkg"))
+    with tarfile.open(tmp_path / "pkg" / "nu-0.1.0.tgz") as tar:
+        assert "nu/charts/sub/Chart.yaml" in tar.getnames()  # unpacked by helm
+    helm.run("push", str(tmp_path / "pkg" / "nu-0.1.0.tgz"), registry.oci("unpacked"), *helm.registry_args(registry))
+    client, _ = client_for(registry)
+    target = _target(registry, "unpacked")
+    (outcome,) = publish(build([parent]), registry=client, target=target, created_epoch=EPOCH).charts
+    assert (outcome.action, outcome.note) == (PublishAction.SKIPPED, "same chart, other archive bytes")
+    # and a real change to the subchart is still a conflict
+    (parent / "charts" / "sub-1.0.0.tgz").write_bytes(build([write_chart(
+        tmp_path / "src2" / "sub", chart_files("sub", version="1.0.0", greeting="changed"))])[0].archive)
+    (changed,) = publish(build([parent]), registry=client, target=target, created_epoch=EPOCH).charts
+    assert changed.action == PublishAction.FAILED and isinstance(changed.error, VersionConflict)

@@ -94,7 +94,7 @@ def build(folders: Sequence[Path], *, out: Path, epoch: int) -> BuildResult:
     written = []
     for chart in build_charts(folders, epoch=epoch):
         path = out / f"{chart.name}-{chart.version}.tgz"
-        write_atomic(path, chart.archive)
+        write_atomic(path, chart.archive, mtime=epoch)  # so `helm push` of it writes our publish's manifest
         written.append(BuiltChart(chart.package, chart.archive, chart.digest, path))
     result = BuildResult(tuple(written), out / INDEX_FILE)
     write_atomic(out / INDEX_FILE, (json.dumps(result.as_dict(), indent=2, sort_keys=True) + "\n").encode())

@@ -11,7 +11,7 @@ version?" check in CI. A lock file records what each tag points at, for plan/app
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,6 +29,7 @@ from toolkit.core.oci_artifact import (
     parse_chart_manifest,
 )
 from toolkit.core.oci_reference import OciReference
+from toolkit.core.same_chart import comparable_files
 from toolkit.errors import InputError, ToolkitError, VersionConflict
 
 __all__ = [
@@ -100,18 +101,17 @@ def package_charts(folders: Sequence[Path], *, epoch: int, cache: Path | None = 
 
 def _same_chart(registry: ChartRegistry, repository: str, artifact: ChartArtifact, chart: BuiltChart) -> bool:
     """Whether the registry's copy of this tag is the same chart: the same metadata (config blob) and
-    the same files besides Chart.yaml (which `helm package` rewrites), whatever the archive bytes."""
+    the same files however packaged (`helm package` rewrites Chart.yaml and unpacks subchart archives),
+    whatever the archive bytes."""
     manifest_bytes, _ = registry.get_manifest(repository, artifact.tag)
     manifest = parse_chart_manifest(manifest_bytes, f"{repository}:{artifact.tag}")
     if manifest.config.digest != artifact.config_descriptor.digest:
         return False
     layer = registry.get_blob(repository, manifest.chart.digest, max_bytes=MAX_CHART_BYTES)
     _, files = read_chart_archive(layer, f"{repository}:{artifact.tag}")
-
-    def without_chart_yaml(all_files: Mapping[str, bytes]) -> dict[str, bytes]:
-        return {path: data for path, data in all_files.items() if path != "Chart.yaml"}
-
-    return content_digest(without_chart_yaml(files)) == content_digest(without_chart_yaml(chart.package.files))
+    where = f"{repository}:{artifact.tag}"
+    ours = comparable_files(chart.package.files, chart.package.source)
+    return content_digest(comparable_files(files, where)) == content_digest(ours)
 
 
 def _publish_one(chart: BuiltChart, *, registry: ChartRegistry, target: OciReference, created_epoch: int,

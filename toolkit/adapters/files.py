@@ -110,8 +110,9 @@ def _warn_on_terminal(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None, mtime: int | None = None) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename; `mtime` sets
+    the file's modification time (a chart archive's, which `helm push` records)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -122,6 +123,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
         if mode is None and path.exists():
             mode = path.stat().st_mode & 0o7777
         os.chmod(tmp, mode if mode is not None else 0o644)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
