@@ -64,5 +64,5 @@ def check_subcharts(files: Mapping[str, bytes], metadata: Mapping[str, Any], sou
                             "named in Chart.yaml but missing from charts/")
     if problems:
         raise InputError(f"{source}: helm would refuse this chart: " + "; ".join(problems),
-                         hint="run `helm dependency build` in the chart folder to fetch its dependencies into "
-                              "charts/, and keep only chart archives and chart folders there")
+                         hint="run `tke-catalog deps build CHART` (or `helm dependency build`) to fetch its "
+                              "dependencies into charts/, and keep only chart archives and chart folders there")
