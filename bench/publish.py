@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.process import binary  # noqa: E402
 from tests.support.registry import start_registry  # noqa: E402
-from toolkit.actions.build import find_chart_dirs  # noqa: E402
 from toolkit.actions.publish import package_charts, publish  # noqa: E402
+from toolkit.adapters.project import find_chart_dirs  # noqa: E402
 from toolkit.adapters.registry.client import open_registry  # noqa: E402
 from toolkit.core.oci_reference import parse_oci_reference  # noqa: E402
 

@@ -154,3 +154,17 @@ def test_a_byte_order_mark_is_dropped_as_helm_drops_it(tmp_path: Path) -> None:
     helms = _members(next((tmp_path / "helms").glob("*.tgz")))
     assert ours == helms
     assert ours["values.yaml"] == b"greeting: hello\n" and "old.bak" not in ours
+
+
+@pytest.mark.parametrize(("values", "helm_takes_it"), [
+    ("- a\n- b\n", False), ("just text\n", False), ("a: [\n", False), ("~\n", True), ("# nothing\n", True),
+])
+def test_a_values_file_is_packaged_exactly_when_helm_packages_it(tmp_path: Path, values: str,
+                                                                 helm_takes_it: bool) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / "templates" / "cm.yaml").write_text("# no values used\n")
+    (chart / "values.yaml").write_text(values)
+    packaged = _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h"))
+    assert (packaged.returncode == 0) is helm_takes_it, packaged.stderr
+    code, output = _build(chart, tmp_path / "out")
+    assert code == (0 if helm_takes_it else EXIT_INPUT), output

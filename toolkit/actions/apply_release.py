@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.actions.takeover import REPLACED, delete_recreated, delete_replaced
-from toolkit.adapters.chart_dirs import load_chart_folder
+from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.adapters.helm import HelmLike, ReleaseInfo
 from toolkit.adapters.kube.lock import holder_is_dead

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.adapters.chart_dirs import load_chart_folder
+from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.core.archive import build_chart_archive, sha256_digest
 from toolkit.core.chart import ChartPackage, lines_of_one_chart
 from toolkit.errors import InputError
 
-__all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "find_chart_dirs", "load_chart"]
+__all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "load_chart"]
 
 INDEX_FILE = "index.json"
 
@@ -71,7 +72,7 @@ def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = F
     """Package each chart in memory; duplicate names are an error, except for the lines of one chart
     (folders `NAME` and `NAME@LINE` side by side), which must differ in version. `metadata_only` skips parsing values
     and schemas (publishing needs only Chart.yaml); `cache` keeps archives by content digest."""
-    built: list[BuiltChart] = []
+    packages: list[ChartPackage] = []
     seen: dict[str, Path] = {}
     versions: dict[tuple[str, str], Path] = {}
     for folder in folders:
@@ -84,15 +85,26 @@ def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = F
         if other != folder:
             raise InputError(f"{folder}: chart {package.name} {package.version} is also in {other}",
                              hint="give each line of a chart its own version (older lines lower)")
+        packages.append(package)
+
+    def archive_of(package: ChartPackage) -> BuiltChart:
         archive = _archive(package, epoch, cache)
-        built.append(BuiltChart(package, archive, sha256_digest(archive)))
-    return built
+        return BuiltChart(package, archive, sha256_digest(archive))
+
+    if len(packages) < 2:
+        return [archive_of(p) for p in packages]
+    from concurrent.futures import (
+        ThreadPoolExecutor,  # zlib lets go of the GIL: compress side by side
+    )
+
+    with ThreadPoolExecutor(max_workers=min(len(packages), os.cpu_count() or 1, 8)) as pool:
+        return list(pool.map(archive_of, packages))
 
 
 def build(folders: Sequence[Path], *, out: Path, epoch: int) -> BuildResult:
     """Package the charts into `out/<name>-<version>.tgz` and write `out/index.json`."""
     written = []
-    for chart in build_charts(folders, epoch=epoch):
+    for chart in build_charts(folders, epoch=epoch, metadata_only=True):  # values are lint's to check
         path = out / f"{chart.name}-{chart.version}.tgz"
         write_atomic(path, chart.archive, mtime=epoch)  # so `helm push` of it writes our publish's manifest
         written.append(BuiltChart(chart.package, chart.archive, chart.digest, path))

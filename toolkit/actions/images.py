@@ -11,7 +11,7 @@ from typing import Any
 from toolkit.actions.api_matrix import admitted_minors
 from toolkit.actions.apply_release import chart_folder
 from toolkit.actions.plan import cluster_kube_version, run_plan
-from toolkit.adapters.chart_dirs import load_chart_folder
+from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.adapters.files import read_tree
 from toolkit.adapters.helm import HelmLike
 from toolkit.adapters.project import find_chart_dirs

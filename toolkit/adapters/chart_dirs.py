@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from toolkit.adapters.files import read_tree
-from toolkit.core.chart import ChartPackage, parse_chart
+from toolkit.adapters.chart_folder import load_chart_folder
+from toolkit.core.chart import ChartPackage
 from toolkit.core.model import (
     KUBE_VERSION_NOTE,
     MIN_KERNEL,
@@ -22,14 +22,6 @@ from toolkit.core.model import (
 from toolkit.errors import InputError
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info", "load_chart_folder"]
-
-
-def load_chart_folder(folder: Path, source: str | None = None, *, metadata_only: bool = False) -> ChartPackage:
-    """Read a chart folder as helm loads it (links followed; irregular files and links out refused unless ignored)."""
-    refused: dict[str, InputError] = {}
-    files = read_tree(folder, refused=refused)
-    return parse_chart(files, str(folder) if source is None else source, metadata_only=metadata_only,
-                       refused=refused)
 
 
 def chart_info(package: ChartPackage, path: str) -> ChartInfo:

@@ -74,21 +74,31 @@ def read_tree(root: Path, *, on_link: Callable[[str], None] | None = None,
                     raise InputError(f"{path}: a symbolic link loop (to {target})", hint="remove the link")
                 seen.add(target)
                 tell(f"{rel}: a symbolic link to {target}; its contents are packaged")
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
+        prefix = "" if prefix == "./" else prefix
         for name in sorted(filenames):
-            path = Path(folder, name)
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = _link_target(path, real_root, root)
+            full = os.path.join(folder, name)
+            rel = prefix + name
+            if os.path.islink(full):
+                target = _link_target(Path(full), real_root, root)
                 if isinstance(target, InputError):
                     refuse(rel, target)
                     continue
                 tell(f"{rel}: a symbolic link to {target}; its contents are packaged")
-            if not stat.S_ISREG(path.stat().st_mode):
-                refuse(rel, InputError(f"{path}: cannot package irregular file {rel} (a device, FIFO or socket)",
+            try:
+                regular = stat.S_ISREG(os.stat(full).st_mode)  # before opening: a FIFO would block
+                if regular:
+                    with open(full, "rb") as handle:  # the common case, without pathlib's per-file cost
+                        files[rel] = handle.read()
+                    continue
+            except OSError:
+                regular = True  # read_bytes below names the error
+            if not regular:
+                refuse(rel, InputError(f"{full}: cannot package irregular file {rel} (a device, FIFO or socket)",
                                        hint="remove it from the chart folder or list it in .helmignore "
                                             "(helm refuses it too)"))
                 continue
-            files[rel] = read_bytes(path)
+            files[rel] = read_bytes(Path(full))
     return files
 
 

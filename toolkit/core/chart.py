@@ -11,7 +11,7 @@ from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
 from toolkit.core.chart_loader import check_subcharts
-from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
+from toolkit.core.yamldoc import fast_load_plain, mapping_top, parse_yaml, to_plain
 from toolkit.errors import InputError
 
 __all__ = ["ChartPackage", "lines_of_one_chart", "parse_chart", "parse_chart_metadata", "split_chart_label"]
@@ -56,7 +56,8 @@ def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
 def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool = False,
                 refused: Mapping[str, InputError] | None = None) -> ChartPackage:
     """Select the files helm packages and parse Chart.yaml, values.yaml and values.schema.json
-    (only Chart.yaml with `metadata_only`, for packaging and publishing). `refused`: what the folder
+    (with `metadata_only`, for packaging and publishing, only Chart.yaml, and values.yaml is checked
+    to be what helm loads: well-formed YAML with a mapping at its top). `refused`: what the folder
     cannot give (see `chart_files`), an error unless `.helmignore` leaves it out."""
     if "Chart.yaml" not in files:
         raise InputError(f"{source}: no Chart.yaml", hint="a chart folder needs a Chart.yaml at its top")
@@ -68,6 +69,8 @@ def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool 
     metadata = parse_chart_metadata(files["Chart.yaml"].decode("utf-8", "replace"), f"{source}/Chart.yaml")
     check_subcharts(packaged, metadata, source)
     if metadata_only:
+        if "values.yaml" in files:
+            _check_values_loadable(files["values.yaml"], f"{source}/values.yaml")
         return ChartPackage(source, packaged, metadata, content_digest(packaged))
     values: Any = {}
     if "values.yaml" in files:
@@ -112,3 +115,14 @@ def lines_of_one_chart(first: str, other: str, name: str) -> bool:
     a, b = PurePosixPath(first.replace("\\", "/").rstrip("/")), PurePosixPath(other.replace("\\", "/").rstrip("/"))
     return (a.parent == b.parent and a.name != b.name
             and a.name.split("@", 1)[0] == b.name.split("@", 1)[0] == name)
+
+
+def _check_values_loadable(data: bytes, source: str) -> None:
+    """Refuse a values.yaml helm cannot load, fast (no objects built) when libyaml says it is fine."""
+    text = data.decode("utf-8", "replace")
+    if mapping_top(text):
+        return
+    values = to_plain(parse_yaml(text, source, version=(1, 1)))  # a located error for broken YAML
+    if values is not None and not isinstance(values, dict):
+        raise InputError(f"{source}: values must be a mapping at the top, not a {type(values).__name__}",
+                         hint="write `key: value` pairs (helm cannot load this chart)")

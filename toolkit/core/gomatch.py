@@ -9,6 +9,9 @@ as `str` (undecodable bytes as `surrogateescape`) and is matched as Go's bytes, 
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 __all__ = ["BadPattern", "go_match", "go_trim_space"]
 
 _RUNE_ERROR = 0xFFFD
@@ -32,6 +35,18 @@ def go_trim_space(text: str) -> str:
     while end > start and text[end - 1] in _GO_SPACE:
         end -= 1
     return text[start:end]
+
+
+@lru_cache(maxsize=1024)
+def _simple_regex(pattern: str) -> re.Pattern[str] | None:
+    """For a pattern of only literals, `*` and `?` (no class, no escape: nothing that can be malformed),
+    the equivalent regular expression: each chunk has a fixed length, so Go's leftmost choice per star
+    finds a match exactly when one exists. `?` is one character, which is one rune (a lone undecodable
+    byte is one surrogate escape, and one RuneError to Go)."""
+    if "[" in pattern or "\\" in pattern:
+        return None
+    return re.compile("".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in pattern),
+                      re.DOTALL)
 
 
 def _decode_rune(data: bytes) -> tuple[int, int]:
@@ -132,6 +147,9 @@ def _match_chunk(chunk: bytes, name: bytes) -> bytes | None:
 
 def go_match(pattern: str, name: str) -> bool:
     """`filepath.Match(pattern, name)`; raises BadPattern where Go returns ErrBadPattern."""
+    simple = _simple_regex(pattern)
+    if simple is not None:
+        return simple.fullmatch(name) is not None
     return _match(pattern.encode("utf-8", "surrogateescape"), name.encode("utf-8", "surrogateescape"))
 
 
