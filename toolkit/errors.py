@@ -23,6 +23,7 @@
     │   │   ├── LeaseLost                 our Lease was deleted or taken while we worked: we stopped
     │   │   └── InventoryCorrupt          the Cluster's inventory Secret is unreadable or another's
     │   ├── PublishFailed                 some charts were not published (each one was reported)
+    │   ├── MirrorFailed                  some images or charts were not mirrored (each one was reported)
     │   ├── ApplyFailed                   some releases failed or were skipped (each one was reported)
     │   └── ApplyCancelled                the user declined the plan; nothing changed
     ├── ChangesPending              (2)   `--detailed-exitcode`: the plan has changes (terraform's 2)
@@ -66,6 +67,7 @@ __all__ = [
     "ObjectConflict",
     "OperationalError",
     "PlanRejected",
+    "MirrorFailed",
     "PublishFailed",
     "RegistryError",
     "SchemaError",
@@ -250,6 +252,10 @@ class InventoryCorrupt(ClusterError):
 
 class PublishFailed(OperationalError):
     """Some charts could not be published; each failure was reported with its chart."""
+
+
+class MirrorFailed(OperationalError):
+    """Some images or charts could not be mirrored; each failure was reported with its reference."""
 
 
 class ApplyFailed(OperationalError):

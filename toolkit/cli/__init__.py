@@ -35,7 +35,7 @@ __all__ = ["cli", "main"]
 _VERBS = {
     "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
     "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler", "images": "images",
-    "deps": "deps",
+    "deps": "deps", "mirror": "mirror",
 }
 
 

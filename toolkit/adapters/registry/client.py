@@ -48,6 +48,7 @@ _MANIFEST_ACCEPT = ", ".join([
     MANIFEST_MEDIA_TYPE,
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
 ])
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
@@ -59,7 +60,8 @@ class ChartRegistry(Protocol):
     def manifest_digest(self, repository: str, reference: str) -> str | None: ...
     def has_blob(self, repository: str, digest: str) -> bool: ...
     def upload_blob(self, repository: str, digest: str, data: bytes) -> None: ...
-    def put_manifest(self, repository: str, reference: str, manifest: bytes) -> str: ...
+    def put_manifest(self, repository: str, reference: str, manifest: bytes,
+                     media_type: str = ...) -> str: ...
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]: ...
     def get_blob(self, repository: str, digest: str, *, max_bytes: int) -> bytes: ...
     def list_tags(self, repository: str) -> list[str]: ...
@@ -237,12 +239,13 @@ class RegistryClient:
                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
         self._check(done, what, ok=(201, 204))
 
-    def put_manifest(self, repository: str, reference: str, manifest: bytes) -> str:
+    def put_manifest(self, repository: str, reference: str, manifest: bytes,
+                     media_type: str = MANIFEST_MEDIA_TYPE) -> str:
         """Tag the manifest (its blobs must be uploaded first); returns its digest as the registry saw it."""
         what = f"PUT {repository}:{reference}"
         response = self._call("PUT", f"/v2/{repository}/manifests/{reference}", what,
                               scope=self._scope(repository, push=True), body=manifest,
-                              headers={"Content-Type": MANIFEST_MEDIA_TYPE})
+                              headers={"Content-Type": media_type})
         self._check(response, what, ok=(200, 201, 204))
         ours = "sha256:" + hashlib.sha256(manifest).hexdigest()
         theirs = response.headers.get("docker-content-digest", ours)

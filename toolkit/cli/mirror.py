@@ -1,0 +1,74 @@
+"""`tke-catalog mirror IMAGE... --to HOST[/PATH]`: copy images (or OCI charts) into the platform's registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from toolkit.actions.mirror import MirrorOutcome, mirror_images
+from toolkit.adapters.files import read_text
+from toolkit.adapters.registry.client import ChartRegistry
+from toolkit.cli._common import echo_json, output_option
+from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.core.image_ref import parse_image
+from toolkit.errors import InputError, MirrorFailed, UsageError
+
+__all__ = ["COMMANDS"]
+
+
+def _from_json(path: Path) -> list[str]:
+    """The image list `tke-catalog images -o json` printed."""
+    try:
+        data = json.loads(read_text(path))
+        return [str(entry["image"]) for entry in data["images"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not the output of `tke-catalog images -o json`",
+                         hint="write it with `tke-catalog images [CLUSTER] -o json > FILE`") from exc
+
+
+def _render(outcomes: list[MirrorOutcome], output: str) -> None:
+    if output == "json":
+        echo_json({"images": [o.as_dict() for o in outcomes]})
+        return
+    for o in outcomes:
+        if o.action == "failed" and o.error is not None:
+            click.echo(f"failed     {o.source}: {o.error.message}", err=True)
+            if o.error.hint:
+                click.echo(f"  hint: {o.error.hint}", err=True)
+        else:
+            blobs = f", {o.blobs_uploaded} blob(s) uploaded" if o.action == "copied" else ""
+            click.echo(f"{o.action:<10} {o.source} -> {o.target} {o.digest}{blobs}")
+
+
+@click.command("mirror")
+@click.argument("images", nargs=-1, metavar="[IMAGE...]")
+@click.option("--from-json", "from_json", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Mirror every image of `tke-catalog images -o json` output.")
+@click.option("--to", "to", required=True, metavar="HOST[:PORT][/PATH]",
+              help="The mirror: an image HOST/REPO:TAG goes to HOST[/PATH]/REPO:TAG, as --image-registry pulls it.")
+@registry_options
+@output_option("text", "json")
+def mirror_command(images: tuple[str, ...], from_json: Path | None, to: str, access: RegistryAccess,
+                   output: str) -> None:
+    """Copy images into a registry with their digests unchanged (an air-gapped platform's mirror)."""
+    names = [*images, *(_from_json(from_json) if from_json else [])]
+    if not names:
+        raise UsageError("no images to mirror", hint="name images, or pass --from-json FILE")
+    refs = [parse_image(name) for name in names]
+    clients: dict[str, ChartRegistry] = {}
+
+    def connect(host: str) -> ChartRegistry:
+        if host not in clients:
+            clients[host] = access.connect(f"oci://{host}/mirror")[1]
+        return clients[host]
+
+    outcomes = mirror_images(refs, to, connect)
+    _render(outcomes, output)
+    failed = [o for o in outcomes if o.action == "failed"]
+    if failed:
+        raise MirrorFailed(f"{len(failed)} of {len(outcomes)} images were not mirrored", hint="see the messages above")
+
+
+COMMANDS = [mirror_command]
