@@ -19,6 +19,7 @@ from toolkit.core.model import (
     ChartRef,
     ChartSource,
 )
+from toolkit.core.subcharts import subchart_infos
 from toolkit.errors import InputError
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info", "load_chart_folder"]
@@ -33,7 +34,9 @@ def chart_info(package: ChartPackage, path: str) -> ChartInfo:
                      app_version=str(package.metadata.get("appVersion") or ""),
                      kube_version_note=str(_annotations(package).get(KUBE_VERSION_NOTE) or ""),
                      min_kernel=str(_annotations(package).get(MIN_KERNEL) or ""),
-                     operator_step=str(_annotations(package).get(OPERATOR_STEP) or ""))
+                     operator_step=str(_annotations(package).get(OPERATOR_STEP) or ""),
+                     subcharts=subchart_infos(package.files, package.metadata, package.source)
+                     if any(p.startswith("charts/") for p in package.files) else ())
 
 
 def _annotations(package: ChartPackage) -> dict[str, object]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from toolkit.core.findings import Finding
+
+if TYPE_CHECKING:
+    from toolkit.core.subcharts import SubchartInfo
 
 __all__ = [
     "KUBE_VERSION_NOTE",
@@ -86,6 +89,7 @@ class ChartInfo:
     kube_version_note: str = ""  # why the chart's kubeVersion stops where it does (Chart.yaml annotation)
     min_kernel: str = ""  # the oldest Linux kernel the app runs on (Chart.yaml annotation), e.g. 4.19.57
     operator_step: str = ""  # what an operator must do by hand after installing it (Chart.yaml annotation)
+    subcharts: tuple[SubchartInfo, ...] = ()  # from charts/, for validating their values as helm does
 
 
 class ChartSource(Protocol):

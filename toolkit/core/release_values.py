@@ -3,16 +3,17 @@ values merged with provenance, then validated against the chart's schema with th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from toolkit.core.catalog import CatalogApp
 from toolkit.core.cluster import Cluster
 from toolkit.core.cluster_checks import cgroup_findings
 from toolkit.core.features import derive_values, derived_from_cluster
-from toolkit.core.findings import Finding
+from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.model import ChartInfo
 from toolkit.core.schema import validate_instance
+from toolkit.core.subcharts import enabled, import_into, subchart_values
 from toolkit.core.values import (
     LAYER_CATALOG,
     LAYER_CHART,
@@ -67,11 +68,7 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
     ], base=_chart_and_catalog_values(item.info, item.catalog))
     item.merged = merged
     item.derived = tuple(d for d in item.derived if _value_at(merged.values, d.path) == d.value)  # not overridden
-    if item.info.schema is None:
-        return
-    errors = validate_instance(merged.values, item.info.schema, file=cluster.source, layer_of=merged.layer_of,
-                               subject=f"release `{item.release}` ({item.info.name} {item.info.version})",
-                               rule="values-schema")
+    errors = _schema_errors(cluster, item, merged)
     for finding in sorted(errors, key=lambda f: f.path):
         layer = merged.layer_of(_parts(finding.path)) or ""
         if spec is not None and LAYER_SET in layer:
@@ -89,6 +86,38 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
             hint = (hint + "; " if hint else "") + f"the value comes from the {layer}: fix the chart or catalog"
         findings.append(Finding(finding.severity, finding.message, file=cluster.source, path=finding.path, line=line,
                                 hint=hint or None, rule=finding.rule))
+
+
+def _under(merged: MergedValues, key: str) -> Callable[[tuple[str | int, ...]], str | None]:
+    """`merged.layer_of` for paths relative to one subchart's key."""
+    return lambda rel: merged.layer_of((key, *rel))
+
+
+def _schema_errors(cluster: Cluster, item: WantedApp, merged: MergedValues) -> list[Finding]:
+    """The chart's schema against the values (with what subcharts import), and each enabled subchart's
+    schema against its values, as helm checks them at install."""
+    assert item.info is not None
+    info, errors = item.info, []
+    subject = f"release `{item.release}` ({info.name} {info.version})"
+    values = import_into(merged.values, info.default_values, info.subcharts) if info.subcharts else merged.values
+    if info.schema is not None:
+        errors += validate_instance(values, info.schema, file=cluster.source, layer_of=merged.layer_of,
+                                    subject=subject, rule="values-schema")
+    for sub in info.subcharts:
+        if sub.schema is None or not enabled(sub, values):
+            continue
+        sub_values = subchart_values(sub, values)
+        if sub_values is None:
+            continue
+        sub_subject = f"{subject}, subchart `{sub.key}` ({sub.name} {sub.version})"
+        if not isinstance(sub_values, Mapping):
+            errors.append(Finding(Severity.ERROR, f"{sub_subject}: values must be a mapping, not "
+                                  f"{type(sub_values).__name__}", file=cluster.source, path=json_path((sub.key,)),
+                                  rule="values-schema", hint="write `key: value` pairs under the subchart's key"))
+            continue
+        errors += validate_instance(sub_values, sub.schema, file=cluster.source, path_prefix=(sub.key,),
+                                    layer_of=_under(merged, sub.key), subject=sub_subject, rule="values-schema")
+    return errors
 
 
 _BASES: dict[tuple[int, int], tuple[Mapping[str, Any], Mapping[str, Any] | None, MergedValues]] = {}
