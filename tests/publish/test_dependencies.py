@@ -182,6 +182,7 @@ def test_an_http_repository_dependency_is_fetched_verified_and_pinned(
     assert sorted(p.name for p in (app / "charts").iterdir()) == ["sub-1.2.0.tgz"]
     result = _deps("update", app)
     assert result.exit_code == 0 and "removed charts/sub-1.2.0.tgz" in result.output
+    assert "sub 1.3.0 (was 1.2.0)" in result.output
     assert sorted(p.name for p in (app / "charts").iterdir()) == ["sub-1.3.0.tgz"]
 
     # the repository serves other bytes than its index lists: refused, nothing changed

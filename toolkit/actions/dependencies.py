@@ -57,10 +57,11 @@ class FetchedDependency:
     repository: str
     archive: str  # the file in charts/ ("" for a subchart folder already there)
     digest: str
+    previous: str = ""  # the version Chart.lock pinned before ("" when it did not list the dependency)
 
     def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "repository": self.repository,
-                "archive": self.archive, "digest": self.digest}
+        return {"name": self.name, "version": self.version, "previous": self.previous,
+                "repository": self.repository, "archive": self.archive, "digest": self.digest}
 
 
 @dataclass(frozen=True)
@@ -177,24 +178,32 @@ def _materialize(folder: Path, reqs: Sequence[Requirement], resolved: Sequence[t
     locked = [entry for entry, _, _ in resolved]
     digest = lock_digest(reqs, locked)
     lock_path = folder / LOCK_FILE
+    before = {entry.name: entry.version for entry in _old_lock(lock_path)[1]}
     written = _write_lock(lock_path, locked, digest, reqs)
     fetched = tuple(FetchedDependency(entry.name, entry.version, entry.repository, name,
-                                      "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else "")
+                                      "sha256:" + hashlib.sha256(data).hexdigest() if data is not None else "",
+                                      before.get(entry.name, ""))
                     for entry, name, data in resolved)
     return DepsResult(str(folder), str(lock_path), written, fetched, tuple(stale))
+
+
+def _old_lock(lock_path: Path) -> tuple[str, list[Locked]]:
+    """The lock there before (digest and entries), empty when there is none or it is unreadable."""
+    if not lock_path.is_file():
+        return "", []
+    try:
+        return parse_lock(read_text(lock_path), str(lock_path))
+    except InputError:
+        return "", []
 
 
 def _write_lock(lock_path: Path, locked: Sequence[Locked], digest: str, reqs: Sequence[Requirement]) -> bool:
     """Write Chart.lock unless the one there pins the same (its `generated` time is then kept)."""
     if not reqs:
         return False
-    if lock_path.is_file():
-        try:
-            old_digest, old = parse_lock(read_text(lock_path), str(lock_path))
-        except InputError:
-            old_digest, old = "", []
-        if old_digest == digest and old == list(locked):
-            return False
+    old_digest, old = _old_lock(lock_path)
+    if old_digest == digest and old == list(locked):
+        return False
     generated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_atomic(lock_path, render_lock(locked, digest, generated).encode())
     return True

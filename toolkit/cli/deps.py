@@ -1,4 +1,4 @@
-"""`tke-catalog deps update|build CHART`: fetch a chart's dependencies into its charts/ with helm's Chart.lock."""
+"""`tke-catalog deps update|build [CHART...]`: fetch charts' dependencies into their charts/ with helm's Chart.lock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from toolkit.actions.dependencies import (
     update_dependencies,
 )
 from toolkit.actions.dependency_fetch import NetworkFetcher
-from toolkit.cli._common import echo_json, output_option, settings_from
+from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 from toolkit.cli._registry import RegistryAccess, registry_options
 
 __all__ = ["COMMANDS"]
@@ -30,13 +30,21 @@ def _build_folder(epoch: int) -> Callable[[Path], tuple[str, bytes]]:
     return build
 
 
-def _render(result: DepsResult, output: str) -> None:
+def _render(results: list[DepsResult], output: str) -> None:
     if output == "json":
-        echo_json(result.as_dict())
+        echo_json({"charts": [r.as_dict() for r in results]})
         return
+    for result in results:
+        _render_one(result, len(results) > 1)
+
+
+def _render_one(result: DepsResult, heading: bool) -> None:
+    if heading:
+        click.echo(f"{result.chart}:")
     for dep in result.dependencies:
         where = f"charts/{dep.archive}" if dep.archive else f"charts/{dep.name}/ (already there)"
-        click.echo(f"{dep.name} {dep.version} ({dep.repository or 'charts/'}) -> {where}")
+        change = "" if dep.previous in ("", dep.version) else f" (was {dep.previous})"
+        click.echo(f"{dep.name} {dep.version}{change} ({dep.repository or 'charts/'}) -> {where}")
     for name in result.removed:
         click.echo(f"removed charts/{name} (no longer a dependency)")
     if result.dependencies:
@@ -45,11 +53,27 @@ def _render(result: DepsResult, output: str) -> None:
         click.echo(f"{result.chart}: no dependencies")
 
 
-def _run(action: Callable[..., DepsResult], chart: Path, access: RegistryAccess, output: str) -> None:
-    settings = settings_from(None)
-    result = action(chart, NetworkFetcher(access), build_folder=_build_folder(settings.source_date_epoch),
-                    epoch=settings.source_date_epoch)
-    _render(result, output)
+def _run(action: Callable[..., DepsResult], charts: tuple[Path, ...], root: Path | None, access: RegistryAccess,
+         output: str) -> None:
+    settings = settings_from(root)
+    folders = list(charts) or _with_dependencies(settings.charts_dir)
+    fetcher = NetworkFetcher(access)
+    results = [action(folder, fetcher, build_folder=_build_folder(settings.source_date_epoch),
+                      epoch=settings.source_date_epoch) for folder in folders]
+    _render(results, output)
+
+
+def _with_dependencies(charts_dir: Path) -> list[Path]:
+    """The catalog's chart folders whose Chart.yaml declares dependencies."""
+    from toolkit.adapters.project import find_chart_dirs
+    from toolkit.core.yamldoc import fast_load_plain
+
+    found = []
+    for folder in find_chart_dirs(charts_dir):
+        meta = fast_load_plain((folder / "Chart.yaml").read_text(encoding="utf-8", errors="replace"))
+        if isinstance(meta, dict) and meta.get("dependencies"):
+            found.append(folder)
+    return found
 
 
 @click.group("deps")
@@ -58,21 +82,25 @@ def deps_group() -> None:
 
 
 @deps_group.command("update")
-@click.argument("chart", type=_CHART)
+@click.argument("charts", nargs=-1, type=_CHART, metavar="[CHART...]")
+@root_option
 @registry_options
 @output_option("text", "json")
-def update_command(chart: Path, access: RegistryAccess, output: str) -> None:
-    """Resolve every version range to the highest match, fetch into charts/ and write Chart.lock."""
-    _run(update_dependencies, chart, access, output)
+def update_command(charts: tuple[Path, ...], root: Path | None, access: RegistryAccess, output: str) -> None:
+    """Resolve every version range to the highest match, fetch into charts/ and write Chart.lock (each
+    CHART, or every catalog chart with dependencies); shows what changed."""
+    _run(update_dependencies, charts, root, access, output)
 
 
 @deps_group.command("build")
-@click.argument("chart", type=_CHART)
+@click.argument("charts", nargs=-1, type=_CHART, metavar="[CHART...]")
+@root_option
 @registry_options
 @output_option("text", "json")
-def build_command(chart: Path, access: RegistryAccess, output: str) -> None:
-    """Fetch exactly what Chart.lock pins into charts/ (refused when Chart.yaml changed since)."""
-    _run(build_dependencies, chart, access, output)
+def build_command(charts: tuple[Path, ...], root: Path | None, access: RegistryAccess, output: str) -> None:
+    """Fetch exactly what Chart.lock pins into charts/ (refused when Chart.yaml changed since), for each
+    CHART or every catalog chart with dependencies (run it after a fresh checkout)."""
+    _run(build_dependencies, charts, root, access, output)
 
 
 COMMANDS = [deps_group]
