@@ -205,3 +205,14 @@ def test_an_unreachable_repository_changes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_OPERATIONAL, result.output
     assert "Traceback" not in result.output
     assert _state(app) == before
+
+
+def test_lint_reports_a_stale_chart_lock(tmp_path: Path) -> None:
+    app = _chart(tmp_path / "app", "app", dependencies="  - {name: sub, version: '0.1.0', repository: 'file://../sub'}\n")
+    _chart(tmp_path / "sub", "sub")
+    assert _deps("update", app).exit_code == 0
+    clean = CliRunner().invoke(cli, ["lint", "--no-helm", "--output", "json", str(app)])
+    assert "chart-lock" not in clean.output, clean.output
+    (app / "Chart.yaml").write_text((app / "Chart.yaml").read_text().replace("'0.1.0'", "'>=0.1.0'"))
+    stale = CliRunner().invoke(cli, ["lint", "--no-helm", "--output", "json", str(app)])
+    assert "chart-lock" in stale.output and "deps update" in stale.output

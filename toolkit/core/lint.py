@@ -2,7 +2,7 @@
 
 Each rule names itself in `Finding.rule`: chart-api-version, chart-name, chart-version, chart-metadata,
 schema-missing, schema-invalid, schema-global, schema-drift, values-schema, variant-schema, image-latest,
-yaml-invalid, helmignore-negation, helmignore-bang-class, helmignore-double-slash, chart-duplicate.
+yaml-invalid, helmignore-negation, helmignore-bang-class, helmignore-double-slash, chart-lock, chart-duplicate.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import semver
 
 from toolkit.core.chart import ChartPackage, lines_of_one_chart
 from toolkit.core.crd_policy import CRD_POLICY_ANNOTATION, crd_policy
+from toolkit.core.dependencies import lock_digest, parse_lock, requirements
 from toolkit.core.findings import Finding, Severity, json_path, yaml_error_finding
 from toolkit.core.helmignore import parse_helmignore
 from toolkit.core.schema import check_schema, validate_instance
@@ -169,6 +170,23 @@ def _helmignore_rules(item: ChartLintInput) -> Iterator[Finding]:
                    hint="negate a class with `^`, e.g. `[^a]`")
 
 
+def _lock_rules(item: ChartLintInput) -> Iterator[Finding]:
+    """Chart.lock must still match Chart.yaml's dependencies (else `helm dependency build` refuses it)."""
+    lock = item.package.files.get("Chart.lock")
+    if lock is None:
+        return
+    file = f"{item.folder}/Chart.lock"
+    try:
+        reqs = requirements(item.package.files["Chart.yaml"], f"{item.folder}/Chart.yaml")
+        digest, locked = parse_lock(lock.decode("utf-8", "replace"), file)
+    except InputError as exc:
+        yield _err("chart-lock", exc.message, file, hint=exc.hint)
+        return
+    if lock_digest(reqs, locked) != digest:
+        yield _err("chart-lock", "Chart.lock is out of sync with the dependencies in Chart.yaml (helm dependency "
+                   "build refuses it)", file, hint="run `tke-catalog deps update` in the chart folder")
+
+
 def _crd_rules(item: ChartLintInput) -> Iterator[Finding]:
     """A chart with `crds/` states what apply does with them on upgrades (helm never upgrades them)."""
     if item.profile != "catalog":
@@ -190,7 +208,7 @@ def _crd_rules(item: ChartLintInput) -> Iterator[Finding]:
 def lint_chart(item: ChartLintInput) -> list[Finding]:
     """Every rule of ours for one chart."""
     findings: list[Finding] = []
-    for rules in (_metadata_rules, _crd_rules, _schema_rules, _values_rules, _helmignore_rules):
+    for rules in (_metadata_rules, _crd_rules, _schema_rules, _values_rules, _helmignore_rules, _lock_rules):
         try:
             findings.extend(rules(item))
         except YamlError as exc:
