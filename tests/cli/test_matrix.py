@@ -32,9 +32,9 @@ def test_matrix_json_names_every_app_and_minor() -> None:
     data = json.loads(printed.stdout)
     assert data["kubernetes"][0] == "1.19" and len(data["apps"]) == len(load_catalog(ROOT).apps)
     cilium = next(a for a in data["apps"] if a["app"] == "cilium")
-    assert cilium["versions"]["1.21"] == "0.0.15" and cilium["versions"]["1.30"] == "0.1.2"  # the 1.14 line, then 1.18
+    assert cilium["versions"]["1.21"] == "0.0.16" and cilium["versions"]["1.30"] == "0.1.3"  # the 1.14 line, then 1.18
     ipam = next(a for a in data["apps"] if a["app"] == "galaxy-ipam")
-    assert ipam["versions"]["1.21"] == "0.1.2" and ipam["versions"]["1.22"] is None
+    assert ipam["versions"]["1.21"] == "0.1.3" and ipam["versions"]["1.22"] is None
 
 
 def test_the_newest_line_that_admits_each_minor() -> None:

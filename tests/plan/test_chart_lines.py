@@ -49,11 +49,11 @@ def test_tkestack_1_21_with_cilium_gets_the_cilium_1_14_line(catalog: Catalog, c
                                                             mode: str) -> None:
     plan = resolve_plan(cluster_from_text(cluster("1.21.4-tke.1", cilium=True, mode=mode)), catalog, charts)
     got = versions(plan)
-    assert got["cilium"] == "0.0.15" and got["coredns"] == "0.1.1" and got["metrics-server"] == "0.0.5"
+    assert got["cilium"] == "0.0.16" and got["coredns"] == "0.1.2" and got["metrics-server"] == "0.0.6"
     cilium = plan.get("cilium")
     assert cilium is not None and cilium.source == "charts/platform/cilium@1.14"
     assert "admits Kubernetes 1.21.4" in cilium.chosen_because and "app 1.14.19" in cilium.chosen_because
-    assert "0.1.2 needs >=1.28.0-0" in cilium.chosen_because
+    assert "0.1.3 needs >=1.28.0-0" in cilium.chosen_because
     if mode == "underlay":
         assert cilium.values["bgp"]["enabled"] is True and cilium.values["mode"] == "underlay"
 
@@ -62,26 +62,26 @@ def test_tkestack_1_19_with_galaxy_gets_the_old_coredns_and_metrics_server(catal
                                                                           charts: ChainedChartSource) -> None:
     text = cluster("1.19.7", cilium=False, extra_apps=("galaxy-ipam", "prometheus"))
     got = versions(resolve_plan(cluster_from_text(text), catalog, charts))
-    assert got == {**got, "galaxy": "0.1.0", "coredns": "0.0.8", "metrics-server": "0.0.5", "galaxy-ipam": "0.1.2",
-                   "prometheus": "0.2.0"}
+    assert got == {**got, "galaxy": "0.1.1", "coredns": "0.0.9", "metrics-server": "0.0.6", "galaxy-ipam": "0.1.3",
+                   "prometheus": "0.2.1"}
 
 
 def test_the_newest_minor_gets_the_newest_lines(catalog: Catalog, charts: ChainedChartSource) -> None:
     got = versions(resolve_plan(cluster_from_text(cluster("1.36.3", cilium=True, extra_apps=("prometheus",))),
                                 catalog, charts))
-    assert got == {**got, "cilium": "0.1.2", "coredns": "0.1.1", "metrics-server": "0.1.1", "prometheus": "1.0.1"}
+    assert got == {**got, "cilium": "0.1.3", "coredns": "0.1.2", "metrics-server": "0.1.2", "prometheus": "1.0.2"}
 
 
 def test_a_kubernetes_upgrade_plans_the_app_upgrades_it_needs(catalog: Catalog, charts: ChainedChartSource) -> None:
     before = resolve_plan(cluster_from_text(cluster("1.21.4-tke.1", cilium=True)), catalog, charts)
     after = resolve_plan(cluster_from_text(cluster("1.30.2", cilium=True)), catalog, charts, state=state_of(before))
     changed = {r.name: (r.previous_version, r.version) for r in after.releases if r.action is Action.UPGRADE}
-    assert changed == {"cilium": ("0.0.15", "0.1.2"), "metrics-server": ("0.0.5", "0.0.7"),
-                       "containerd-config": ("0.2.0", "0.2.0")}  # systemd cgroups above TKEStack 1.8's versions
+    assert changed == {"cilium": ("0.0.16", "0.1.3"), "metrics-server": ("0.0.6", "0.0.8"),
+                       "containerd-config": ("0.2.1", "0.2.1")}  # systemd cgroups above TKEStack 1.8's versions
     containerd = next(r for r in after.releases if r.name == "containerd-config")
     assert containerd.changed_values == ("$.systemdCgroup",)
     reason = next(r.reason for r in after.releases if r.name == "cilium")
-    assert "chart version 0.0.15 → 0.1.2" in reason and "admits Kubernetes 1.30.2" in reason
+    assert "chart version 0.0.16 → 0.1.3" in reason and "admits Kubernetes 1.30.2" in reason
 
 
 @pytest.mark.parametrize("version", ["1.18.20", "1.37.0", "2.0.0"])
@@ -107,7 +107,7 @@ def test_an_explicit_chart_version_is_kept_and_checked(catalog: Catalog, charts:
     text = cluster("1.21.4", cilium=True).replace(
         "  bootstrapApps:\n    []\n",
         "  bootstrapApps:\n    - app:\n        spec:\n          name: cilium\n"
-        "          chart: {chartName: cilium, chartVersion: 0.1.2}\n")
+        "          chart: {chartName: cilium, chartVersion: 0.1.3}\n")
     with pytest.raises(PlanRejected) as caught:
         resolve_plan(cluster_from_text(text), catalog, charts)
     [finding] = [f for f in caught.value.findings if f.rule == "kube-version"]

@@ -68,7 +68,7 @@ def test_version_and_digest_changes_are_upgrades(catalog: Catalog, charts: Chain
     releases[k] = replace(releases[k], status="failed")
     again = resolve_plan(cluster_from_text(EXAMPLE), catalog, charts, state=replace(state, releases=tuple(releases)))
     by_name = {r.name: r for r in again.releases}
-    assert "chart version 0.0.9 → 0.1.1" in by_name["coredns"].reason
+    assert "chart version 0.0.9 → 0.1.2" in by_name["coredns"].reason
     assert "chart content changed" in by_name["metrics-server"].reason
     assert "status is failed" in by_name["cron-hpa"].reason
     assert all(by_name[n].action is Action.UPGRADE for n in ("coredns", "metrics-server", "cron-hpa"))

@@ -27,7 +27,7 @@ def test_a_kernel_too_old_for_the_chosen_cilium_line_is_refused(catalog: Catalog
              NodeFacts("node-b", "5.4.0-150-generic", "containerd://1.5.4")]
     [error] = [f for f in live_findings(parsed, plan, nodes, "v1.21.4") if f.severity is Severity.ERROR]
     assert error.rule == "live-kernel" and "node-a" in error.message and "node-b" not in error.message
-    assert "cilium 0.0.15 needs Linux 4.19.57" in error.message
+    assert "cilium 0.0.16 needs Linux 4.19.57" in error.message
     newer = resolve_plan(cluster_from_text(cluster("1.30.2", cilium=True)), catalog, charts)
     # the 1.18 line needs 5.10: node-b's 5.4 is too old there
     [error] = [f for f in live_findings(parsed, newer, nodes, "v1.30.2") if f.severity is Severity.ERROR]

@@ -1,5 +1,5 @@
 {{/* Selector labels of one component: (dict "ctx" $ "component" "manager"). */}}
 {{- define "gpumgr.componentSelector" -}}
-{{ include "gpumgr.selectorLabels" .ctx }}
+{{ include "tke-common.selectorLabels" .ctx }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}

@@ -1,3 +1,3 @@
 {{- define "lbcf.tlsSecretName" -}}
-{{- .Values.tls.existingSecret | default (printf "%s-tls" (include "lbcf.fullname" .)) -}}
+{{- .Values.tls.existingSecret | default (printf "%s-tls" (include "tke-common.fullname" .)) -}}
 {{- end -}}

@@ -1,8 +1,8 @@
 {{- define "prom.componentSelector" -}}
-{{ include "prom.selectorLabels" .ctx }}
+{{ include "tke-common.selectorLabels" .ctx }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "prom.componentName" -}}
-{{- printf "%s-%s" (include "prom.fullname" .ctx) .component | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" (include "tke-common.fullname" .ctx) .component | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

@@ -35,7 +35,7 @@ hosts.toml files under registry.configPath; only credentials stay in this file.
 {{- $images := ternary "plugins.\"io.containerd.grpc.v1.cri\"" "plugins.\"io.containerd.cri.v1.images\"" (eq $format 2) -}}
 {{- $runtime := ternary "plugins.\"io.containerd.grpc.v1.cri\"" "plugins.\"io.containerd.cri.v1.runtime\"" (eq $format 2) -}}
 {{- $secretHosts := include "containerd-config.secretAuthHosts" $ | fromJsonArray -}}
-{{- $sandbox := include "containerd-config.image" (dict "image" $v.sandboxImage "global" $v.global) -}}
+{{- $sandbox := include "tke-common.image" (dict "image" $v.sandboxImage "global" $v.global) -}}
 {{- $nvidia := and .gpu $v.nvidia.enabled -}}
 # Rendered by the {{ $.Chart.Name }} chart {{ $.Chart.Version }} (release {{ $.Release.Name }}) for containerd {{ $v.containerdVersion }}{{ if $nvidia }}, GPU nodes{{ end }}; edits are overwritten.
 version = {{ $format }}
