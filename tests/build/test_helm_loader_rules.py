@@ -168,3 +168,22 @@ def test_a_values_file_is_packaged_exactly_when_helm_packages_it(tmp_path: Path,
     assert (packaged.returncode == 0) is helm_takes_it, packaged.stderr
     code, output = _build(chart, tmp_path / "out")
     assert code == (0 if helm_takes_it else EXIT_INPUT), output
+
+
+@pytest.mark.parametrize("chart_yaml", [
+    "name: app\nversion: 1.2.3.4\n", "name: app\nversion: v1.2.3\n", "name: app\nversion: '1.2'\n",
+    "name: app\nversion: 1.2.3-01\n", "name: app\nversion: 1.2.3-rc.1+build.5\n", "name: a/b\nversion: 0.1.0\n",
+    "name: ..\nversion: 0.1.0\n", "name: app\nversion: 0.1.0\ntype: plugin\n", "name: app\nversion: 0.1.0\ntype: library\n",
+    "name: app\nversion: 0.1.0\ndependencies:\n  - {name: sub, version: 0.1.0, alias: 'no spaces'}\n",
+    "name: app\nversion: 0.1.0\ndependencies:\n  - {name: sub, version: 0.1.0}\n  - {name: sub, version: 0.1.0}\n",
+])
+def test_chart_metadata_is_packaged_exactly_when_helm_packages_it(tmp_path: Path, chart_yaml: str) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\n" + chart_yaml)
+    if "dependencies" in chart_yaml:
+        _chart(chart / "charts" / "sub", "sub")
+    packaged = _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h"))
+    code, output = _build(chart, tmp_path / "out")
+    assert (code == 0) is (packaged.returncode == 0), (output, packaged.stderr)
+    if code:
+        assert code == EXIT_INPUT and "Traceback" not in output

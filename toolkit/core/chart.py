@@ -11,6 +11,7 @@ from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
 from toolkit.core.chart_loader import check_subcharts
+from toolkit.core.semver_range import parse_version
 from toolkit.core.yamldoc import fast_load_plain, mapping_top, parse_yaml, to_plain
 from toolkit.errors import InputError
 
@@ -50,7 +51,42 @@ def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
     for key in ("name", "version"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise InputError(f"{source}: `{key}` is missing or not a string", hint=f"add `{key}:` to Chart.yaml")
+    _check_as_helm(data, source)
     return data
+
+
+_ALIAS = re.compile(r"[a-zA-Z0-9_-]+\Z")
+
+
+def _check_as_helm(data: Mapping[str, Any], source: str) -> None:
+    """What helm's loader checks in Chart.yaml (`chart.Metadata.Validate`), so that nothing helm refuses
+    to load is packaged: a name that is a plain file name, a semantic version, a known type, dependency
+    aliases of letters, digits, `_` and `-`, no two dependencies under one name or alias."""
+    name = "".join(c for c in data["name"] if c.isprintable())
+    if name in (".", "..") or "/" in name:
+        raise InputError(f"{source}: chart name {name!r} is invalid (helm: \"chart.metadata.name is invalid\")",
+                         hint="name the chart with letters, digits and `-`, without `/`")
+    try:
+        parse_version(data["version"])
+    except InputError as exc:
+        raise InputError(f"{source}: version {data['version']!r} is not a semantic version helm accepts",
+                         hint="use MAJOR.MINOR.PATCH, e.g. 1.2.3 (a pre-release as 1.2.3-rc.1)") from exc
+    if data.get("type") not in (None, "", "application", "library"):
+        raise InputError(f"{source}: chart type {data.get('type')!r} is invalid",
+                         hint="helm knows `type: application` (the default) and `type: library`")
+    seen: set[str] = set()
+    for dependency in data.get("dependencies") or []:
+        if not isinstance(dependency, Mapping):
+            raise InputError(f"{source}: a dependency is empty or not a mapping", hint="remove the empty entry")
+        alias = dependency.get("alias")
+        if alias and not _ALIAS.match(str(alias)):
+            raise InputError(f"{source}: dependency {dependency.get('name')!r} has disallowed characters in its "
+                             f"alias {alias!r}", hint="use letters, digits, `_` and `-` in an alias")
+        key = str(alias or dependency.get("name"))
+        if key in seen:
+            raise InputError(f"{source}: more than one dependency with name or alias {key!r}",
+                             hint="give the second copy its own `alias:`")
+        seen.add(key)
 
 
 def parse_chart(files: Mapping[str, bytes], source: str, *, metadata_only: bool = False,
