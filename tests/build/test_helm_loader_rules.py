@@ -187,3 +187,22 @@ def test_chart_metadata_is_packaged_exactly_when_helm_packages_it(tmp_path: Path
     assert (code == 0) is (packaged.returncode == 0), (output, packaged.stderr)
     if code:
         assert code == EXIT_INPUT and "Traceback" not in output
+
+
+@pytest.mark.parametrize("extra", ["charts/.gitkeep", "charts/_notes.txt", "charts/sub-0.1.0.tgz.prov"])
+def test_files_helms_loader_skips_in_charts_are_packaged_as_with_helm(tmp_path: Path, extra: str) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / extra).parent.mkdir(parents=True, exist_ok=True)
+    (chart / extra).write_text("not a chart\n")
+    _same_rendering(tmp_path, chart)
+
+
+def test_dependencies_in_requirements_yaml_are_checked_as_helm_checks_them(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "app")
+    (chart / "Chart.yaml").write_text("apiVersion: v1\nname: app\nversion: 0.1.0\n")
+    (chart / "requirements.yaml").write_text("dependencies:\n  - {name: sub, version: 0.1.0, repository: 'file://../sub'}\n")
+    assert _helm(tmp_path, "package", str(chart), "--destination", str(tmp_path / "h")).returncode != 0
+    code, output = _build(chart, tmp_path / "out")
+    assert code == EXIT_INPUT and "dependency `sub`" in output, output
+    _chart(chart / "charts" / "sub", "sub")
+    _same_rendering(tmp_path, chart)

@@ -22,8 +22,10 @@ def subchart_names(files: Mapping[str, bytes], source: str) -> tuple[dict[str, s
     problems: list[str] = []
     entries: dict[str, list[str]] = {}
     for path in files:
-        if path.startswith("charts/"):
+        if path.startswith("charts/") and not path.endswith(".prov"):  # provenance files stay plain files
             entry = path.split("/", 2)[1]
+            if entry[:1] in ("_", "."):
+                continue  # helm's loader skips charts/_x and charts/.x (a .gitkeep, say)
             entries.setdefault(entry, []).append(path)
     for entry, paths in sorted(entries.items()):
         direct = f"charts/{entry}"
@@ -53,7 +55,12 @@ def subchart_names(files: Mapping[str, bytes], source: str) -> tuple[dict[str, s
 def check_subcharts(files: Mapping[str, bytes], metadata: Mapping[str, Any], source: str) -> None:
     """Raise InputError naming every `charts/` problem and every dependency missing from `charts/`."""
     names, problems = subchart_names(files, source)
-    for dependency in metadata.get("dependencies") or []:
+    dependencies = metadata.get("dependencies") or []
+    if "requirements.yaml" in files:  # helm reads it over Chart.yaml's list (apiVersion v1's place for it)
+        requirements = fast_load_plain(files["requirements.yaml"].decode("utf-8", "replace"))
+        if isinstance(requirements, dict) and "dependencies" in requirements:
+            dependencies = requirements.get("dependencies") or []
+    for dependency in dependencies:
         if not isinstance(dependency, Mapping) or not dependency.get("name"):
             problems.append("a dependency in Chart.yaml has no name")
             continue
