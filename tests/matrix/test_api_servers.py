@@ -15,6 +15,7 @@ import pytest
 from tests.support.control_plane import SERVICE_CIDR, ControlPlane, KubeApiError
 from tests.support.registry_fixtures import require_helm
 from toolkit.actions.api_matrix import admitted_minors
+from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.adapters.files import read_tree
 from toolkit.adapters.helm import Helm
 from toolkit.adapters.project import find_chart_dirs
@@ -43,6 +44,8 @@ def _resources(plane: ControlPlane) -> dict[tuple[str, str], tuple[str, bool]]:
 def _cases() -> list[tuple[Path, str, dict[str, Any]]]:
     cases = []
     for folder in find_chart_dirs(ROOT / "charts"):
+        if load_chart_folder(folder, metadata_only=True).is_library:
+            continue  # renders nothing on its own
         variants: list[tuple[str, dict[str, Any]]] = [("values.yaml", {})]
         for values_file in sorted((folder / "ci").glob("*-values.yaml")):
             variants.append((values_file.name, to_plain(parse_yaml(values_file.read_text(), str(values_file))) or {}))

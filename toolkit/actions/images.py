@@ -46,7 +46,7 @@ def catalog_images(charts_dir: Path, helm: HelmLike, *, image_registry: str | No
     found: dict[str, list[str]] = {}
     for folder in find_chart_dirs(charts_dir):
         package = load_chart_folder(folder)
-        if package.metadata.get("type") == "library":
+        if package.is_library:
             continue  # renders nothing: its helpers run inside the charts that use them
         files = read_tree(folder, refused={})  # ci/ variants, even where .helmignore leaves them out
         minors = admitted_minors(package)

@@ -111,7 +111,7 @@ def _helm_findings(helm: HelmLike, item: ChartLintInput, minors: Sequence[int]) 
         overrides: dict[str, object] = {}
         if values_file is not None:
             overrides = to_plain(parse_yaml(item.variants[values_file.name], str(values_file), version=(1, 1))) or {}
-        if item.package.metadata.get("type") == "library":
+        if item.package.is_library:
             continue  # helm lints a library chart but cannot render it ("library charts are not installable")
         if admitted_minors(item.package, minors):
             # rendered by helm for each admitted minor, every object checked against its API

@@ -40,6 +40,11 @@ class ChartPackage:
     def version(self) -> str:
         return str(self.metadata["version"])
 
+    @property
+    def is_library(self) -> bool:
+        """A library chart (`type: library`): helpers for other charts, nothing helm can render or install."""
+        return self.metadata.get("type") == "library"
+
 
 def parse_chart_metadata(text: str, source: str) -> dict[str, Any]:
     """Chart.yaml as a plain dict; name and version must be present strings."""
