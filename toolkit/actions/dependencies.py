@@ -37,7 +37,8 @@ from toolkit.core.dependencies import (
 from toolkit.core.oci_reference import version_for_tag
 from toolkit.errors import InputError, RegistryError
 
-__all__ = ["DependencyFetcher", "DepsResult", "build_dependencies", "update_dependencies"]
+__all__ = ["DependencyFetcher", "DepsResult", "build_dependencies", "charts_with_dependencies", "folder_archiver",
+           "update_dependencies"]
 
 LOCK_FILE = "Chart.lock"
 
@@ -208,3 +209,26 @@ def _write_lock(lock_path: Path, locked: Sequence[Locked], digest: str, reqs: Se
     write_atomic(lock_path, render_lock(locked, digest, generated).encode())
     return True
 
+
+
+def folder_archiver(epoch: int) -> Callable[[Path], tuple[str, bytes]]:
+    """How a `file://` dependency is packaged: our reproducible build of the folder (version, archive)."""
+    from toolkit.actions.build import build_charts
+
+    def archive(folder: Path) -> tuple[str, bytes]:
+        (chart,) = build_charts([folder], epoch=epoch, metadata_only=True)
+        return chart.version, chart.archive
+    return archive
+
+
+def charts_with_dependencies(charts_dir: Path) -> list[Path]:
+    """The catalog's chart folders whose Chart.yaml declares dependencies."""
+    from toolkit.adapters.project import find_chart_dirs
+    from toolkit.core.yamldoc import fast_load_plain
+
+    found = []
+    for folder in find_chart_dirs(charts_dir):
+        meta = fast_load_plain(read_text(folder / "Chart.yaml"))
+        if isinstance(meta, dict) and meta.get("dependencies"):
+            found.append(folder)
+    return found

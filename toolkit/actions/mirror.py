@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.actions.registry_access import RegistryAccess
 from toolkit.adapters.registry.client import ChartRegistry
 from toolkit.core.image_ref import ImageRef, mirror_target
 from toolkit.errors import InputError, RegistryError, ToolkitError
 
-__all__ = ["MirrorOutcome", "mirror_images"]
+__all__ = ["MirrorOutcome", "mirror_images", "registry_connector"]
 
 MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024  # blobs are held in memory: refuse anything beyond 2 GiB
 _INDEXES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
@@ -70,6 +71,8 @@ class _Copy:
         media_type = str(data.get("mediaType") or _DEFAULT_MEDIA_TYPE)
         if media_type in _INDEXES:
             for child in data.get("manifests") or []:
+                if not isinstance(child, dict) or not child.get("digest"):
+                    raise RegistryError(f"{where}: an index entry without a digest", hint="the image index is broken")
                 child_body, child_digest, child_type = self.manifest(str(child["digest"]), where)
                 if self.target.manifest_digest(self.target_repo, child_digest) is None:
                     self.target.put_manifest(self.target_repo, child_digest, child_body, child_type)
@@ -108,14 +111,26 @@ def mirror_one(image: ImageRef, target: ImageRef, connect: Connect) -> MirrorOut
 
 def mirror_images(images: Sequence[ImageRef], to: str, connect: Connect) -> list[MirrorOutcome]:
     """Mirror each image into `to` (HOST[/PATH]); failures are outcomes, not exceptions."""
-    outcomes: list[MirrorOutcome] = []
-    for image in dict.fromkeys(images):
-        target = mirror_target(image, to)
+    pairs = [(image, mirror_target(image, to)) for image in dict.fromkeys(images)]
+    for image, target in pairs:  # every reference checked before the first copy
         if target.host == image.host and target.path == image.path:
             raise InputError(f"{image}: the mirror is the image's own registry and path",
                              hint="give --to another registry or path")
+    outcomes: list[MirrorOutcome] = []
+    for image, target in pairs:
         try:
             outcomes.append(mirror_one(image, target, connect))
         except RegistryError as exc:
             outcomes.append(MirrorOutcome(str(image), str(target), "failed", error=exc))
     return outcomes
+
+
+def registry_connector(access: RegistryAccess) -> Connect:
+    """One client per registry host for this run, with its TLS options and credentials."""
+    clients: dict[str, ChartRegistry] = {}
+
+    def connect(host: str) -> ChartRegistry:
+        if host not in clients:
+            clients[host] = access.connect(f"oci://{host}/mirror")[1]
+        return clients[host]
+    return connect

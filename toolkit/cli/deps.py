@@ -10,6 +10,8 @@ import click
 from toolkit.actions.dependencies import (
     DepsResult,
     build_dependencies,
+    charts_with_dependencies,
+    folder_archiver,
     update_dependencies,
 )
 from toolkit.actions.dependency_fetch import NetworkFetcher
@@ -19,15 +21,6 @@ from toolkit.cli._registry import RegistryAccess, registry_options
 __all__ = ["COMMANDS"]
 
 _CHART = click.Path(exists=True, file_okay=False, path_type=Path)
-
-
-def _build_folder(epoch: int) -> Callable[[Path], tuple[str, bytes]]:
-    from toolkit.actions.build import build_charts
-
-    def build(folder: Path) -> tuple[str, bytes]:
-        (chart,) = build_charts([folder], epoch=epoch, metadata_only=True)
-        return chart.version, chart.archive
-    return build
 
 
 def _render(results: list[DepsResult], output: str) -> None:
@@ -56,24 +49,11 @@ def _render_one(result: DepsResult, heading: bool) -> None:
 def _run(action: Callable[..., DepsResult], charts: tuple[Path, ...], root: Path | None, access: RegistryAccess,
          output: str) -> None:
     settings = settings_from(root)
-    folders = list(charts) or _with_dependencies(settings.charts_dir)
+    folders = list(charts) or charts_with_dependencies(settings.charts_dir)
     fetcher = NetworkFetcher(access)
-    results = [action(folder, fetcher, build_folder=_build_folder(settings.source_date_epoch),
+    results = [action(folder, fetcher, build_folder=folder_archiver(settings.source_date_epoch),
                       epoch=settings.source_date_epoch) for folder in folders]
     _render(results, output)
-
-
-def _with_dependencies(charts_dir: Path) -> list[Path]:
-    """The catalog's chart folders whose Chart.yaml declares dependencies."""
-    from toolkit.adapters.project import find_chart_dirs
-    from toolkit.core.yamldoc import fast_load_plain
-
-    found = []
-    for folder in find_chart_dirs(charts_dir):
-        meta = fast_load_plain((folder / "Chart.yaml").read_text(encoding="utf-8", errors="replace"))
-        if isinstance(meta, dict) and meta.get("dependencies"):
-            found.append(folder)
-    return found
 
 
 @click.group("deps")

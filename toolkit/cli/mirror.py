@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from toolkit.actions.mirror import MirrorOutcome, mirror_images
+from toolkit.actions.mirror import MirrorOutcome, mirror_images, registry_connector
 from toolkit.adapters.files import read_text
-from toolkit.adapters.registry.client import ChartRegistry
 from toolkit.cli._common import echo_json, output_option
 from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.core.image_ref import parse_image
-from toolkit.errors import InputError, MirrorFailed, UsageError
+from toolkit.core.image_ref import images_of_listing, parse_image
+from toolkit.errors import MirrorFailed, UsageError
 
 __all__ = ["COMMANDS"]
-
-
-def _from_json(path: Path) -> list[str]:
-    """The image list `tke-catalog images -o json` printed."""
-    try:
-        data = json.loads(read_text(path))
-        return [str(entry["image"]) for entry in data["images"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not the output of `tke-catalog images -o json`",
-                         hint="write it with `tke-catalog images [CLUSTER] -o json > FILE`") from exc
 
 
 def _render(outcomes: list[MirrorOutcome], output: str) -> None:
@@ -53,18 +41,11 @@ def _render(outcomes: list[MirrorOutcome], output: str) -> None:
 def mirror_command(images: tuple[str, ...], from_json: Path | None, to: str, access: RegistryAccess,
                    output: str) -> None:
     """Copy images into a registry with their digests unchanged (an air-gapped platform's mirror)."""
-    names = [*images, *(_from_json(from_json) if from_json else [])]
+    names = [*images, *(images_of_listing(read_text(from_json), str(from_json)) if from_json else [])]
     if not names:
         raise UsageError("no images to mirror", hint="name images, or pass --from-json FILE")
     refs = [parse_image(name) for name in names]
-    clients: dict[str, ChartRegistry] = {}
-
-    def connect(host: str) -> ChartRegistry:
-        if host not in clients:
-            clients[host] = access.connect(f"oci://{host}/mirror")[1]
-        return clients[host]
-
-    outcomes = mirror_images(refs, to, connect)
+    outcomes = mirror_images(refs, to, registry_connector(access))
     _render(outcomes, output)
     failed = [o for o in outcomes if o.action == "failed"]
     if failed:

@@ -9,12 +9,13 @@ which is what our charts pull once `global.imageRegistry` is `HOST/PATH` (see `i
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 from toolkit.errors import InputError
 
-__all__ = ["ImageRef", "mirror_target", "parse_image"]
+__all__ = ["ImageRef", "images_of_listing", "mirror_target", "parse_image"]
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
 _TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
@@ -78,3 +79,12 @@ def mirror_target(image: ImageRef, to: str) -> ImageRef:
     if not host:
         raise InputError(f"mirror {to!r}: no registry host", hint="write --to HOST[:PORT][/PATH]")
     return ImageRef(host, f"{prefix}/{image.path}" if prefix else image.path, image.tag, image.digest)
+
+
+def images_of_listing(text: str, source: str) -> list[str]:
+    """The images named in `tke-catalog images -o json` output."""
+    try:
+        return [str(entry["image"]) for entry in json.loads(text)["images"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{source}: not the output of `tke-catalog images -o json`",
+                         hint="write it with `tke-catalog images [CLUSTER] -o json > FILE`") from exc

@@ -12,7 +12,6 @@ A subchart kept in `charts/` without a dependency entry is always enabled. One l
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from typing import Any
 
 from toolkit.core.archive_reader import read_chart_archive
 from toolkit.core.chart_loader import subchart_names
+from toolkit.core.values import merge_values
 from toolkit.core.yamldoc import fast_load_plain, parse_yaml, to_plain
+from toolkit.errors import InputError
 
 __all__ = ["SubchartInfo", "enabled", "import_into", "subchart_infos", "subchart_values"]
 
@@ -49,6 +50,15 @@ def _yaml(data: bytes | None, source: str) -> Any:
     return loaded or {}
 
 
+def _schema(data: bytes | None, source: str) -> Any:
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise InputError(f"{source}: invalid JSON ({exc})", hint="fix the subchart's schema (helm refuses it too)") from exc
+
+
 def _files_of(files: Mapping[str, bytes], entry: str, source: str) -> dict[str, bytes]:
     if entry.endswith(".tgz"):
         return read_chart_archive(files[entry], f"{source}/{entry}")[1]
@@ -63,7 +73,7 @@ def subchart_infos(files: Mapping[str, bytes], metadata: Mapping[str, Any], sour
     for name, entry in sorted(names.items()):
         sub = _files_of(files, entry, source)
         meta = _yaml(sub.get("Chart.yaml"), f"{source}/{entry}Chart.yaml")
-        schema = json.loads(sub["values.schema.json"]) if "values.schema.json" in sub else None
+        schema = _schema(sub.get("values.schema.json"), f"{source}/{entry}values.schema.json")
         dependency = declared.get(name, {})
         tags = dependency.get("tags") or ()
         found.append(SubchartInfo(
@@ -99,25 +109,15 @@ def enabled(sub: SubchartInfo, values: Mapping[str, Any]) -> bool:
     return on
 
 
-def _coalesce(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _coalesce(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def subchart_values(sub: SubchartInfo, values: Mapping[str, Any]) -> Any:
     """The values helm validates the subchart's schema against: its defaults under the parent's, plus
     the parent's `global` (None when the parent sets nothing for it and it has no defaults)."""
     given = values.get(sub.key)
     if given is not None and not isinstance(given, Mapping):
         return given  # helm: "invalid type for values: expected object"
-    merged = _coalesce(sub.default_values, given or {})
+    merged = merge_values(sub.default_values, given or {})
     if isinstance(values.get("global"), Mapping):
-        merged["global"] = _coalesce(merged.get("global") or {}, values["global"])
+        merged["global"] = merge_values(merged.get("global") or {}, values["global"])
     return merged or None
 
 
@@ -144,5 +144,5 @@ def import_into(values: Mapping[str, Any], defaults: Mapping[str, Any], subs: tu
                 for part in reversed(parent_path.split(".")):
                     value = {part: value}
             if isinstance(value, Mapping):
-                imported = _coalesce(imported, value)
-    return _coalesce(imported, values)
+                imported = merge_values(imported, value)
+    return merge_values(imported, values)
