@@ -11,7 +11,7 @@ from typing import Any
 
 from toolkit.core.archive import chart_files, content_digest
 from toolkit.core.chart_loader import check_subcharts
-from toolkit.core.semver_range import parse_version
+from toolkit.core.version_text import version_parts
 from toolkit.core.yamldoc import fast_load_plain, mapping_top, parse_yaml, to_plain
 from toolkit.errors import InputError
 
@@ -72,7 +72,7 @@ def _check_as_helm(data: Mapping[str, Any], source: str) -> None:
         raise InputError(f"{source}: chart name {name!r} is invalid (helm: \"chart.metadata.name is invalid\")",
                          hint="name the chart with letters, digits and `-`, without `/`")
     try:
-        parse_version(data["version"])
+        version_parts(data["version"])
     except InputError as exc:
         raise InputError(f"{source}: version {data['version']!r} is not a semantic version helm accepts",
                          hint="use MAJOR.MINOR.PATCH, e.g. 1.2.3 (a pre-release as 1.2.3-rc.1)") from exc

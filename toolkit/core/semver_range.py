@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import semver
 
+from toolkit.core.version_text import VERSION_HINT, checked_parts, version_parts
 from toolkit.errors import InputError
 
 __all__ = ["VersionRange", "best_match", "is_exact", "parse_range", "parse_version"]
@@ -27,7 +28,6 @@ __all__ = ["VersionRange", "best_match", "is_exact", "parse_range", "parse_versi
 _MAX_RANGE_LENGTH = 512
 _MAX_GROUPS = 32
 _MAX_VERSION_LENGTH = 256
-_UINT64_MAX = 2**64 - 1
 
 # Go's RE2 `\s` is exactly these five characters; Python's is wider.
 _WS = r"[\t\n\f\r ]"
@@ -48,9 +48,6 @@ _GROUP = re.compile(
     rf"(?:(?:{_WS}+|,{_WS}*){_OPERATOR}{_WS}*{_VERSION_NAMELESS}{_WS}*)*"
 )
 _HYPHEN = re.compile(rf"{_WS}*({_VERSION_NAMELESS}){_WS}+-{_WS}+({_VERSION_NAMELESS}){_WS}*")
-_CONCRETE = re.compile(
-    rf"v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:-({_IDENTIFIERS}))?(?:\+({_IDENTIFIERS}))?"
-)
 _EXACT = re.compile(rf"v?[0-9]+\.[0-9]+\.[0-9]+(?:-{_IDENTIFIERS})?(?:\+{_IDENTIFIERS})?")
 _WILDCARDS = frozenset({"x", "X", "*"})
 _OPERATOR_NAMES = {"": "=", "=>": ">=", "=<": "<=", "~>": "~"}
@@ -59,7 +56,7 @@ _RANGE_HINT = (
     "use comparators such as '>=1.2.0 <2.0.0', '~1.2', '^1.2.3', '1.2.x' or '1.2.0 - 1.4.0', "
     "separated by spaces or commas, with '||' between alternatives"
 )
-_VERSION_HINT = "use a semantic version such as 1.2.3 or 1.2.3-rc.1 (a leading 'v' and a missing minor or patch are accepted)"
+_VERSION_HINT = VERSION_HINT
 
 
 @dataclass(frozen=True)
@@ -192,21 +189,12 @@ def parse_range(text: str) -> VersionRange:
 
 @lru_cache(maxsize=4096)
 def parse_version(text: str) -> semver.Version:
-    """Read a concrete version the way helm does: a leading `v`, a missing minor or patch (= 0)
-    and leading zeros in numbers are accepted; prerelease and build parts are checked.
+    """Read a concrete version the way helm does (`toolkit.core.version_text.version_parts`).
 
     Raises:
         InputError: helm could not read `text` as a version either.
     """
-    match = _CONCRETE.fullmatch(text) if len(text) <= _MAX_VERSION_LENGTH else None
-    problem = "it is not a semantic version"
-    if match:
-        major, minor, patch, pre, build = match.groups()
-        try:
-            return _version(major, minor or "0", patch or "0", pre, build)
-        except ValueError as exc:
-            problem = str(exc)
-    raise InputError(f"version {text!r} is not valid: {problem}", hint=_VERSION_HINT)
+    return semver.Version(*version_parts(text))
 
 
 def best_match(range_text: str, versions: Iterable[str]) -> str | None:
@@ -278,15 +266,4 @@ def _parse_comparator(text: str, token: str) -> _Comparator:
 
 
 def _version(major: str, minor: str, patch: str, pre: str | None, build: str | None) -> semver.Version:
-    numbers: list[int] = []
-    for part in (major, minor, patch):
-        if not part.isascii() or not part.isdigit():
-            raise ValueError(f"{part!r} is not a number")
-        number = int(part)
-        if number > _UINT64_MAX:
-            raise ValueError(f"{part} is too large")
-        numbers.append(number)
-    for identifier in (pre or "").split(".") if pre else ():
-        if identifier.isdigit() and len(identifier) > 1 and identifier[0] == "0":
-            raise ValueError(f"prerelease part {identifier!r} has a leading zero")
-    return semver.Version(numbers[0], numbers[1], numbers[2], pre, build)
+    return semver.Version(*checked_parts(major, minor, patch, pre, build))
