@@ -93,6 +93,26 @@ def test_3_invalid_input() -> None:
     assert tke("plan", "no-such-cluster.yaml").returncode == EXIT_INPUT
 
 
+@pytest.mark.parametrize("args", [
+    ["plan", "missing.yaml"], ["validate", "missing.yaml"], ["apply", "missing.yaml", "--yes"],
+    ["apps", "remove", "missing.yaml", "x"], ["images", "missing.yaml"], ["scheduler-config", "missing.yaml"],
+    ["build", "missing-folder"], ["lint", "missing-folder"], ["publish", "missing-folder"],
+    ["deps", "build", "missing-folder"],
+])
+def test_3_a_missing_input_file_is_invalid_input_for_every_verb(args: list[str]) -> None:
+    result = tke(*args)
+    assert result.returncode == EXIT_INPUT, (args, result.stdout, result.stderr)
+    missing = next(a for a in args if a.startswith("missing"))
+    assert f"{missing}: no such" in result.stderr
+
+
+def test_debug_works_after_the_verb_too() -> None:
+    after = tke("plan", "missing.yaml", "--debug")
+    assert after.returncode != EXIT_USAGE and "No such option" not in after.stderr
+    # --debug shows the traceback instead of the one-line message
+    assert "Traceback" in tke("plan", "missing.yaml", "--debug", process=True).stderr
+
+
 @pytest.mark.registry
 def test_4_conflict_a_published_version_with_other_content(registry: RegistryServer, tmp_path: Path) -> None:
     (folder,) = make_charts(tmp_path, ("delta",))

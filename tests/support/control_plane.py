@@ -307,6 +307,18 @@ class ControlPlane:
         items: list[dict[str, Any]] = self.api_get(path, params=params).get("items") or []
         return items
 
+    def api_changes(self, path: str, since: str, *, label_selector: str | None = None,
+                    wait: int = 1) -> list[dict[str, Any]]:
+        """Every watch event (`{"type": ..., "object": ...}`) on the collection `path` after resourceVersion
+        `since`, in the API server's order, replayed from its history; ends after `wait` quiet seconds."""
+        params = {"watch": "1", "resourceVersion": since, "timeoutSeconds": str(wait), "allowWatchBookmarks": "false"}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        answer = self._request("GET", path, params=params, stream=True)
+        if not answer.ok:
+            raise KubeApiError("WATCH", path, answer.status_code, answer.text)
+        return [json.loads(line) for line in answer.iter_lines() if line]
+
     def api_exists(self, path: str) -> bool:
         """True when GET `path` finds the object, False on 404."""
         try:

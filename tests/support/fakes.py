@@ -236,6 +236,12 @@ class FakeRecords:
     def live(self, obj: ReleaseObject, namespace: str) -> dict[str, Any] | None:
         return None
 
+    def record(self, namespace: str, name: str) -> DeployedRelease | None:
+        return self.deployed([namespace]).get((namespace, name))
+
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        return []
+
     def namespace_exists(self, namespace: str) -> bool | None:
         return True if self.namespaces is None else namespace in self.namespaces
 

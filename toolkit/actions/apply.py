@@ -10,11 +10,10 @@ The inventory is updated after every release, so an interrupted apply resumes wh
 from __future__ import annotations
 
 import datetime
-import enum
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,13 @@ from toolkit.actions.apply_release import (
     chart_folder,
     recover_pending,
 )
-from toolkit.actions.schedule import JobOutcome, JobStatus, run_graph
+from toolkit.actions.apply_result import (
+    ApplyOptions,
+    ApplyResult,
+    Outcome,
+    ReleaseResult,
+)
+from toolkit.actions.schedule import INTERRUPTED, JobOutcome, JobStatus, run_graph
 from toolkit.actions.session import (
     ClusterLock,
     ClusterSession,
@@ -42,16 +47,17 @@ from toolkit.core.model import (
     InstalledState,
     ReleasePlan,
 )
+from toolkit.core.reachability import says_unreachable
 from toolkit.core.saved_plan import check_saved_plan
+from toolkit.core.waves import StartRule, start_rules
 from toolkit.errors import (
     ApplyCancelled,
-    ApplyFailed,
+    ClusterError,
     ConflictError,
     HelmError,
     InputError,
     InventoryCorrupt,
     LeaseLost,
-    ToolkitError,
 )
 
 __all__ = [
@@ -67,120 +73,17 @@ __all__ = [
 _PENDING = frozenset({"pending-install", "pending-upgrade", "pending-rollback"})
 
 
-class Outcome(enum.Enum):
-    """What happened to one release."""
-
-    INSTALLED = "installed"
-    UPGRADED = "upgraded"
-    UNCHANGED = "unchanged"
-    UNINSTALLED = "uninstalled"
-    KEPT = "kept"  # an uninstall that was not allowed (no --prune)
-    RECORDED = "recorded"  # unchanged and ours by its mark, now back in a lost inventory
-    NOT_RECORDED = "installed, not recorded"  # helm succeeded, the inventory write did not
-    REFUSED = "refused"  # a release of this name tke-catalog does not own: left untouched
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-_NOT_CLEAN = frozenset({Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_RECORDED, Outcome.REFUSED})
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    """How to act: the flags of `tke-catalog apply`."""
-
-    concurrency: int = 4
-    prune: bool = False
-    wait: bool = True
-    timeout: str = "300s"
-    lock_timeout: float = 0.0
-    take_over: frozenset[str] = frozenset()  # releases the user consents to take over (--take-over)
-    check_objects: bool = True  # look for objects of our releases deleted outside tke-catalog
-    rebuild_inventory: bool = False  # replace an unreadable inventory with one rebuilt from our marks
-
-
-@dataclass(frozen=True)
-class ReleaseResult:
-    name: str
-    namespace: str
-    action: Action
-    outcome: Outcome
-    seconds: float = 0.0
-    error: str | None = None
-    because: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "namespace": self.namespace, "action": self.action.value,
-                               "outcome": self.outcome.value, "seconds": round(self.seconds, 2)}
-        for key in ("error", "because"):
-            if getattr(self, key):
-                out[key] = getattr(self, key)
-        return out
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    cluster: str
-    releases: tuple[ReleaseResult, ...]
-    recovered: tuple[str, ...] = ()
-    plan: ReleasePlan | None = field(default=None, repr=False)
-    helm: dict[str, str] | None = None  # {"path", "version"} of the helm that ran
-    lease_lost: str | None = None  # why apply stopped early: the Lease was deleted or taken
-
-    @property
-    def not_clean(self) -> list[ReleaseResult]:
-        """The releases that did not end as planned."""
-        return [r for r in self.releases if r.outcome in _NOT_CLEAN]
-
-    @property
-    def ok(self) -> bool:
-        return self.lease_lost is None and not self.not_clean
-
-    @property
-    def refused_only(self) -> bool:
-        """True when the only problems are releases we refused to take over (exit 4, not 1)."""
-        refused = {r.name for r in self.releases if r.outcome is Outcome.REFUSED}
-        return self.lease_lost is None and bool(refused) and all(
-            r.name in refused or r.outcome is Outcome.SKIPPED and r.because in refused for r in self.not_clean)
-
-    def problem(self) -> ToolkitError | None:
-        """The error that ends the run after its report, when it did not end clean (its exit code)."""
-        if self.lease_lost:
-            return LeaseLost(self.lease_lost, hint="another apply may hold the Lease now: let it finish, then re-run")
-        if self.refused_only:
-            refused = [r.name for r in self.releases if r.outcome is Outcome.REFUSED]
-            return ConflictError(f"left untouched: {', '.join(refused)} (not installed by tke-catalog)",
-                                 hint="pass --take-over NAME (or set takeOver: true on the app) to take one over")
-        if self.not_clean:
-            kinds = ", ".join(sorted({r.outcome.value for r in self.not_clean}))
-            return ApplyFailed(f"{len(self.not_clean)} release(s) not applied cleanly ({kinds}); the others were "
-                               "applied", hint="fix the problems reported above and re-run apply (it resumes)")
-        return None
-
-    def as_dict(self) -> dict[str, Any]:
-        counts = {o.value: sum(1 for r in self.releases if r.outcome is o) for o in Outcome}
-        out: dict[str, Any] = {"cluster": self.cluster, "ok": self.ok}
-        if self.helm is not None:
-            out["helm"] = dict(self.helm)
-        out.update({"summary": counts, "recovered": list(self.recovered),
-                    "releases": [r.as_dict() for r in self.releases]})
-        if self.lease_lost:
-            out["leaseLost"] = self.lease_lost
-        return out
-
-
-def _dependency_graph(plan: ReleasePlan) -> dict[str, list[str]]:
-    """Installs and upgrades wait for their dependencies; uninstalls wait for the releases that
-    depended on them (reverse order) and for every install, as the plan orders them last."""
-    deps: dict[str, list[str]] = {}
+def _start_rules(plan: ReleasePlan) -> dict[str, StartRule]:
+    """Installs and upgrades start by the rules the plan's waves come from (dependencies, then the
+    tiers as barriers); uninstalls wait for the releases that depended on them (reverse order) and for
+    every install, as the plan orders them last."""
     removing = [r for r in plan.releases if r.action is Action.UNINSTALL]
     staying = [r for r in plan.releases if r.action is not Action.UNINSTALL]
-    for release in staying:
-        deps[release.name] = list(release.depends_on)
+    rules = start_rules({r.name: r.depends_on for r in staying}, {r.name: r.tier for r in staying})
     for release in removing:
         dependents = [r.name for r in removing if release.name in r.depends_on]
-        deps[release.name] = dependents + [r.name for r in staying]
-    return deps
+        rules[release.name] = StartRule(needs=tuple(dependents + [r.name for r in staying]))
+    return rules
 
 
 def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, root: Path, cache: Path,
@@ -196,6 +99,19 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
     started: dict[str, float] = {}
     results: dict[str, ReleaseResult] = {}
     lost: list[str] = []
+    stopped: list[str] = []
+
+    def halt(key: str, outcome: JobOutcome[Outcome]) -> str | None:
+        reason = _unreachable(outcome.error)
+        if reason is not None and not stopped:
+            stopped.append(reason)
+            progress(f"stopping: {reason}; the releases in flight finish, nothing new starts")
+        return reason
+
+    def on_interrupt(in_flight: list[str]) -> None:
+        stopped.append(INTERRUPTED)
+        progress(f"interrupted: {len(in_flight)} release(s) in flight finish ({', '.join(in_flight) or 'none'}); "
+                 "press Ctrl-C again to stop at once (apply recovers on the next run)")
 
     def on_start(key: str) -> None:
         started[key] = time.monotonic()
@@ -223,15 +139,29 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
         else:
             result = ReleaseResult(release.name, release.namespace, release.action, Outcome.SKIPPED,
                                    because=outcome.because)
-            progress(f"{release.name}: skipped because {outcome.because} failed")
+            if outcome.because not in stopped:  # those are summed up once, not one line each
+                progress(f"{release.name}: skipped because {outcome.because} failed")
         results[key] = result
         if result.outcome in (Outcome.INSTALLED, Outcome.UPGRADED, Outcome.UNINSTALLED):
             progress(f"{release.name}: {result.outcome.value} in {seconds:.1f}s")
 
-    run_graph(_dependency_graph(plan), ctx.work, concurrency=options.concurrency,
-              on_start=on_start, on_done=on_done)
+    run_graph(_start_rules(plan), ctx.work, concurrency=options.concurrency,
+              critical=lambda key: ctx.planned[key].critical, halt=halt, on_start=on_start, on_done=on_done,
+              on_interrupt=on_interrupt)
     ordered = tuple(results[r.name] for r in plan.releases)
-    return ApplyResult(plan.cluster, ordered, recovered, plan, lease_lost=lost[0] if lost else None)
+    return ApplyResult(plan.cluster, ordered, recovered, plan, lease_lost=lost[0] if lost else None,
+                       stopped=stopped[0] if stopped else None)
+
+
+def _unreachable(error: BaseException | None) -> str | None:
+    """`the cluster stopped answering: ...` when a release's error says no API server answered."""
+    if not isinstance(error, (ClusterError, HelmError)):  # a Lease not renewed for want of an answer counts
+        return None
+    said = error.stderr if isinstance(error, HelmError) and error.stderr else error.message
+    if isinstance(error, ClusterError) and error.status is not None or not says_unreachable(said):
+        return None
+    line = next((part.strip() for part in said.splitlines() if says_unreachable(part)), said.strip())
+    return f"the cluster stopped answering: {line[:200]}"
 
 
 def unowned_objects(session: ClusterSession, plan: ReleasePlan, root: Path, cache: Path) -> dict[str, tuple[str, ...]]:

@@ -8,6 +8,7 @@ is deleted or taken, the next write fails with LeaseLost instead of racing anoth
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.actions.apply_result import ApplyOptions, Outcome
+from toolkit.actions.apply_wait import StallWatch
 from toolkit.actions.takeover import REPLACED, delete_recreated, delete_replaced
 from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.adapters.files import read_bytes, write_atomic
@@ -51,7 +54,6 @@ from toolkit.errors import (
 )
 
 if TYPE_CHECKING:
-    from toolkit.actions.apply import ApplyOptions, Outcome
     from toolkit.actions.session import (
         ClusterLock,
         CustomResourceDefinitions,
@@ -164,8 +166,6 @@ class ReleaseWork:
             self.lock.ensure_held()
 
     def work(self, key: str) -> Outcome:
-        from toolkit.actions.apply import Outcome
-
         release = self.planned[key]
         if release.name in self.busy and release.action is not Action.NOOP:
             raise OperationalError(f"release {release.namespace}/{release.name} is being changed by another apply "
@@ -217,8 +217,6 @@ class ReleaseWork:
         return self._namespaces[namespace] is False
 
     def _install(self, release: PlannedRelease) -> Outcome:
-        from toolkit.actions.apply import Outcome
-
         chart = self._archive_for(release)
         self.progress(f"{release.name}: {release.action.value} {release.chart} {release.version}")
         create = self._create_namespace(release.namespace)
@@ -226,13 +224,20 @@ class ReleaseWork:
         self._fence()
         if self.records is not None:
             delete_recreated(self.records, self.helm, release, chart, self.progress)
+        watch = StallWatch(self.records, release, self.progress) if self.options.wait and self.records else None
         try:
-            answer = self.helm.upgrade_install(
-                release.name, chart, release.namespace, dict(release.values), wait=self.options.wait,
-                timeout=self.options.timeout, description=describe_apply(self.cluster, getattr(self.lock, "identity", "")),
-                labels=self._labels(), create_namespace=create, take_ownership=bool(release.adopts))
+            with watch or contextlib.nullcontext():
+                answer = self.helm.upgrade_install(
+                    release.name, chart, release.namespace, dict(release.values), wait=self.options.wait,
+                    timeout=self.options.timeout,
+                    description=describe_apply(self.cluster, getattr(self.lock, "identity", "")),
+                    labels=self._labels(), create_namespace=create, take_ownership=bool(release.adopts))
         except HelmError as exc:
             self._undo(release)
+            stalled = watch.report if watch is not None else []
+            if stalled:  # what the API said was not ready when helm gave up, not just helm's deadline
+                raise OperationalError(f"{exc.message}\n  not ready when helm gave up: " + "\n    ".join(stalled),
+                                       hint="fix what is named above (or raise --timeout), then re-run apply") from exc
             raise OperationalError(exc.message, hint=exc.hint) from exc
         revision = answer.get("version") if isinstance(answer, dict) else None
         self._record(release, revision=int(revision) if isinstance(revision, int) else None)
@@ -365,8 +370,6 @@ class ReleaseWork:
             self.progress(f"{release.name}: clean-up after the failure failed too: {exc.message}")
 
     def _uninstall(self, release: PlannedRelease) -> Outcome:
-        from toolkit.actions.apply import Outcome
-
         if not self.options.prune:
             self.progress(f"{release.name}: no longer wanted; kept (pass --prune to uninstall)")
             return Outcome.KEPT

@@ -80,6 +80,14 @@ class ReleaseRecords(Protocol):
         """The objects of the release the cluster no longer has."""
         ...
 
+    def record(self, namespace: str, name: str) -> DeployedRelease | None:
+        """The newest revision helm recorded for one release (pending ones included), or None."""
+        ...
+
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The pods in `namespace` matching a label selector."""
+        ...
+
     def namespace_exists(self, namespace: str) -> bool | None:
         """Whether the namespace exists; None when we may not look (a namespace-scoped user)."""
         ...

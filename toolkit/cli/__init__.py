@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -74,8 +76,6 @@ class _ToolkitGroup(click.Group):
             raise click.exceptions.Exit(exit_code_for(exc)) from None
         except BrokenPipeError:
             # the reader went away (`tke-catalog images | head`): stop quietly, as Unix tools do
-            import os
-
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise click.exceptions.Exit(0) from None
@@ -96,7 +96,8 @@ class _ToolkitGroup(click.Group):
         """Run the command and exit with the code `toolkit.errors` defines: click's own usage errors
         become 64 (not click's 2, which `--detailed-exitcode` reserves for "changes pending")."""
         try:
-            returned = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            returned = super().main(_debug_first(sys.argv[1:] if args is None else list(args)), prog_name,
+                                    complete_var, standalone_mode=False, **extra)
             code = returned if isinstance(returned, int) else EXIT_OK
         except click.UsageError as exc:
             exc.show()
@@ -109,7 +110,22 @@ class _ToolkitGroup(click.Group):
             code = exc.exit_code
         if not standalone_mode:
             return code
+        if code == EXIT_INTERRUPTED and any(t.is_alive() and not t.daemon for t in threading.enumerate()
+                                            if t is not threading.main_thread()):
+            # a second Ctrl-C: stop at once, not after the work in flight (apply recovers what it leaves)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         sys.exit(code)
+
+
+def _debug_first(args: list[str]) -> list[str]:
+    """`--debug` works anywhere on the line (`tke-catalog plan x.yaml --debug`), as kubectl's global
+    flags do: it is moved before the verb; after `--` it is an argument like any other."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    return ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
 
 
 @click.group(cls=_ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

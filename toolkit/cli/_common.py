@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 from toolkit.adapters.settings import Settings, load_settings
 from toolkit.core.duration import duration_seconds
 from toolkit.core.findings import Finding, Severity, format_findings
+from toolkit.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,15 +22,38 @@ __all__ = ["echo_json", "helm_option", "output_option", "render_findings", "root
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]
-    """A Go duration as helm takes it (`90s`, `5m`, `1h30m`), checked before anything runs."""
+    """A Go duration as helm takes it (`90s`, `5m`, `1h30m`; a bare number is seconds), checked before
+    anything runs. The value is the duration text for helm, or with `seconds=True` a float of seconds."""
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value).strip()
-        if duration_seconds(text) is None:
+    def __init__(self, *, seconds: bool = False) -> None:
+        self.seconds = seconds
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = f"{value}s"
+        else:
+            text = str(value).strip()
+            text = f"{text}s" if text.replace(".", "", 1).isdigit() else text
+        parsed = duration_seconds(text)
+        if parsed is None:
             self.fail(f"{value!r} is not a duration: write e.g. 90s, 5m or 1h30m", param, ctx)
-        return text
+        return parsed if self.seconds else text
+
+
+class InputPath(click.Path):
+    """A file or folder that must exist. A missing one is invalid input (exit 3, the same as when a verb
+    finds it missing itself), not a usage error: `plan x.yaml` and `apply x.yaml` answer alike."""
+
+    def __init__(self, *, file_okay: bool = True, dir_okay: bool = True) -> None:
+        super().__init__(exists=True, file_okay=file_okay, dir_okay=dir_okay, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not os.path.lexists(os.fsdecode(value)):
+            kind = "folder" if not self.file_okay else "file"
+            raise InputError(f"{os.fsdecode(value)}: no such {kind}", hint="check the path")
+        return super().convert(value, param, ctx)
 
 
 def output_option(*choices: str) -> Callable[[F], F]:

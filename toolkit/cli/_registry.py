@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from toolkit.actions.registry_access import RegistryAccess
 from toolkit.adapters.settings import REGISTRY_USERNAME_ENV
+from toolkit.cli._common import InputPath
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +39,7 @@ def registry_options(func: F) -> F:
     options: list[Callable[[F], F]] = [
         click.option("--plain-http", is_flag=True, help="Talk plain HTTP to registries (local test registries only)."),
         click.option("--insecure-skip-tls-verify", is_flag=True, help="Do not verify registries' certificates."),
-        click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        click.option("--ca-file", type=InputPath(dir_okay=False),
                      help="CA bundle that signed the registry's certificate."),
         click.option("--username", help=f"Registry user (else ${REGISTRY_USERNAME_ENV}, helm's or docker's login)."),
         click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin."),

@@ -9,6 +9,7 @@ import click
 
 from toolkit.cli._common import (
     Duration,
+    InputPath,
     echo_json,
     helm_option,
     output_option,
@@ -22,8 +23,7 @@ from toolkit.errors import UsageError
 
 
 @click.command("apply")
-@click.argument("source", metavar="CLUSTER.yaml|PLAN.json", type=click.Path(exists=True, dir_okay=False,
-                                                                             path_type=Path))
+@click.argument("source", metavar="CLUSTER.yaml|PLAN.json", type=InputPath(dir_okay=False))
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Kubeconfig of the target cluster [default: KUBECONFIG, else ~/.kube/config, else in-cluster].")
 @click.option("--context", default=None, help="Kubeconfig context (default: the current one).")
@@ -34,8 +34,10 @@ from toolkit.errors import UsageError
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for each release to become ready.")
 @click.option("--timeout", type=Duration(), default="300s", show_default=True,
               help="Per-release helm timeout (e.g. 90s, 5m).")
-@click.option("--lock-timeout", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another apply on this Cluster to finish.")
+@click.option("--lock-timeout", type=Duration(seconds=True), default="0s", show_default=True,
+              help="How long to wait for another apply on this Cluster to finish (e.g. 30s, 5m).")
+@click.option("--dry-run", is_flag=True,
+              help="Change nothing: show the plan against the cluster (the same as `tke-catalog plan --kubeconfig`).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting (required when not on a terminal).")
 @click.option("--take-over", "take_over", multiple=True, metavar="RELEASE",
               help="Take over this same-name release tke-catalog did not install, or adopt (and replace) the "
@@ -54,7 +56,7 @@ from toolkit.errors import UsageError
 @root_option
 @output_option("text", "json")
 def apply_command(source: Path, kubeconfig: Path | None, context: str | None, concurrency: int, prune: bool,
-                  allow_critical_removal: bool, wait: bool, timeout: str, lock_timeout: float, yes: bool,
+                  allow_critical_removal: bool, wait: bool, timeout: str, lock_timeout: float, dry_run: bool, yes: bool,
                   take_over: tuple[str, ...], check_objects: bool, rebuild_inventory: bool,
                   registry: str | None, lock_file: Path | None, access: RegistryAccess, helm: str | None,
                   root: Path | None, output: str) -> None:
@@ -65,6 +67,15 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
     from toolkit.core.model import ReleasePlan
     from toolkit.core.plan_render import render_table
 
+    if dry_run:
+        from toolkit.cli.plan import show_plan
+
+        click.echo("apply --dry-run is `tke-catalog plan` against the cluster: nothing is changed", err=True)
+        show_plan(source, root=root, state_file=None, output="table" if output == "text" else output, out_file=None,
+                  detailed_exitcode=False, allow_critical_removal=allow_critical_removal,
+                  kubeconfig=kubeconfig or _default_kubeconfig(), kube_context=context, registry=registry,
+                  lock_file=lock_file, access=access, helm=helm)
+        return
     settings = settings_from(root, helm)
     if not yes and not sys.stdin.isatty():
         raise UsageError("refusing to apply without --yes: standard input is not a terminal",
@@ -87,14 +98,28 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
     if output == "json":
         echo_json(result.as_dict())
     else:
+        not_started = [r for r in result.releases if result.stopped and r.because == result.stopped]
         for release in result.releases:
+            if release in not_started:
+                continue
             detail = release.error or (f"because {release.because} failed" if release.because else "")
             click.echo(f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip())
+        if not_started:
+            click.echo(f"{'not started':<12} {', '.join(r.name for r in not_started)}")
         summary = result.as_dict()["summary"]
         click.echo(", ".join(f"{count} {name}" for name, count in summary.items() if count) or "nothing to do")
     problem = result.problem()
     if problem is not None:
         raise problem
+
+
+def _default_kubeconfig() -> Path | None:
+    """The kubeconfig apply would use when none is named (plan reads the cluster only when given one)."""
+    import os
+
+    named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    home = Path.home() / ".kube" / "config"
+    return Path(named) if named else home if home.exists() else None
 
 
 COMMANDS = [apply_command]

@@ -11,6 +11,7 @@ import click
 from toolkit.actions import apps as actions
 from toolkit.actions.apps import AppsChange, Validator
 from toolkit.cli._common import (
+    InputPath,
     echo_json,
     output_option,
     render_findings,
@@ -23,8 +24,8 @@ from toolkit.errors import ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_CLUSTER = click.Path(exists=True, dir_okay=False, path_type=Path)
-_VALUES_FILE = click.option("--values-file", "-f", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+_CLUSTER = InputPath(dir_okay=False)
+_VALUES_FILE = click.option("--values-file", "-f", type=InputPath(dir_okay=False),
                             help="YAML file to store as the app's rawValues.")
 _SET = click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE",
                     help="A helm --set entry for values[] (repeatable; replaces an entry for the same key).")

@@ -7,11 +7,17 @@ from pathlib import Path
 import click
 
 from toolkit.actions.build import build
-from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.cli._common import (
+    InputPath,
+    echo_json,
+    output_option,
+    root_option,
+    settings_from,
+)
 
 
 @click.command("build")
-@click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/charts"),
               show_default=True, help="Folder for the archives and index.json.")
 @root_option

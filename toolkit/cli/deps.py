@@ -15,12 +15,18 @@ from toolkit.actions.dependencies import (
     update_dependencies,
 )
 from toolkit.actions.dependency_fetch import NetworkFetcher
-from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.cli._common import (
+    InputPath,
+    echo_json,
+    output_option,
+    root_option,
+    settings_from,
+)
 from toolkit.cli._registry import RegistryAccess, registry_options
 
 __all__ = ["COMMANDS"]
 
-_CHART = click.Path(exists=True, file_okay=False, path_type=Path)
+_CHART = InputPath(file_okay=False)
 
 
 def _render(results: list[DepsResult], output: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import (
+    InputPath,
     echo_json,
     helm_option,
     output_option,
@@ -16,7 +17,7 @@ from toolkit.cli._common import (
 
 
 @click.command("images")
-@click.argument("cluster", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("cluster", required=False, type=InputPath(dir_okay=False))
 @click.option("--image-registry", metavar="HOST[/PATH]",
               help="Render with global.imageRegistry set, as an air-gapped install will (the list to mirror).")
 @helm_option

@@ -11,6 +11,7 @@ from toolkit.adapters.api_specs import parse_kube_minor
 from toolkit.adapters.helm import Helm
 from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import (
+    InputPath,
     echo_json,
     helm_option,
     output_option,
@@ -23,7 +24,7 @@ from toolkit.errors import ValidationFailed
 
 
 @click.command("lint")
-@click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
 @click.option("--kube-version", "kube_version", metavar="VERSION",
               help="Check renderings against this Kubernetes version's API only (default: every supported "

@@ -8,7 +8,7 @@ import click
 
 from toolkit.actions.mirror import MirrorOutcome, mirror_images, registry_connector
 from toolkit.adapters.files import read_text
-from toolkit.cli._common import echo_json, output_option
+from toolkit.cli._common import InputPath, echo_json, output_option
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.core.image_ref import images_of_listing, parse_image
 from toolkit.errors import MirrorFailed, UsageError
@@ -32,7 +32,7 @@ def _render(outcomes: list[MirrorOutcome], output: str) -> None:
 
 @click.command("mirror")
 @click.argument("images", nargs=-1, metavar="[IMAGE...]")
-@click.option("--from-json", "from_json", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--from-json", "from_json", type=InputPath(dir_okay=False),
               help="Mirror every image of `tke-catalog images -o json` output.")
 @click.option("--to", "to", required=True, metavar="HOST[:PORT][/PATH]",
               help="The mirror: an image HOST/REPO:TAG goes to HOST[/PATH]/REPO:TAG, as --image-registry pulls it.")

@@ -38,6 +38,17 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                  kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
                  access: RegistryAccess, helm: str | None) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
+    show_plan(cluster_file, root=root, state_file=state_file, output=output, out_file=out_file,
+              detailed_exitcode=detailed_exitcode, allow_critical_removal=allow_critical_removal,
+              kubeconfig=kubeconfig, kube_context=kube_context, registry=registry, lock_file=lock_file,
+              access=access, helm=helm)
+
+
+def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None, output: str, out_file: Path | None,
+              detailed_exitcode: bool, allow_critical_removal: bool, kubeconfig: Path | None,
+              kube_context: str | None, registry: str | None, lock_file: Path | None, access: RegistryAccess,
+              helm: str | None) -> None:
+    """What `plan` prints (and `apply --dry-run`): the plan, against the cluster when one is named."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
     from toolkit.actions.session import ClusterSession
     from toolkit.core.cluster import Cluster

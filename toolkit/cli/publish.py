@@ -15,7 +15,13 @@ from toolkit.actions.publish import (
     write_lock,
 )
 from toolkit.adapters.project import find_chart_dirs
-from toolkit.cli._common import echo_json, output_option, root_option, settings_from
+from toolkit.cli._common import (
+    InputPath,
+    echo_json,
+    output_option,
+    root_option,
+    settings_from,
+)
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import PublishFailed, VersionConflict
 
@@ -31,7 +37,7 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
 
 
 @click.command("publish")
-@click.argument("charts", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--registry", required=True, metavar="oci://HOST[:PORT]/PATH", help="Where to push the charts.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Charts pushed in parallel.")
 @registry_options

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import (
+    InputPath,
     echo_json,
     helm_option,
     output_option,
@@ -16,7 +17,7 @@ from toolkit.cli._common import (
 
 
 @click.command("scheduler-config")
-@click.argument("cluster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("cluster", type=InputPath(dir_okay=False))
 @click.option("--kubeconfig-path", "kubeconfig", default="/etc/kubernetes/scheduler.conf", show_default=True,
               help="The kubeconfig kube-scheduler runs with on the masters (written into clientConnection).")
 @helm_option

@@ -32,7 +32,7 @@ def _source(item: WantedApp) -> str:
 
 
 def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp], state: InstalledState | None,
-                    take_over: frozenset[str] = frozenset()) -> PlannedRelease:
+                    take_over: frozenset[str] = frozenset(), tier: int = 0) -> PlannedRelease:
     """The plan line of one wanted release against what is installed: install, upgrade (with every
     reason, the value changes and the drift made outside tke-catalog), no-op, or a conflict with a
     same-name release we do not own (unless the user consented to take it over)."""
@@ -90,7 +90,7 @@ def planned_release(item: WantedApp, wave: int, wanted: Mapping[str, WantedApp],
                 action, reason = Action.CONFLICT, foreign
     return PlannedRelease(
         name=item.release, namespace=item.namespace, chart=item.info.name, version=item.info.version,
-        digest=item.info.digest, action=action, wave=wave,
+        digest=item.info.digest, action=action, wave=wave, tier=tier,
         depends_on=tuple(sorted(wanted[d].release for d in item.deps)), reason=reason,
         changed_values=tuple(path for path, _, _ in changes), values=values, app=item.key,
         critical=bool(item.catalog and item.catalog.critical), source=_source(item),

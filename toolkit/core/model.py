@@ -156,6 +156,7 @@ class PlannedRelease:
     action: Action
     wave: int
     depends_on: tuple[str, ...] = ()
+    tier: int = 0  # the catalog tier it starts in (raised to its dependencies' highest), a start barrier
     reason: str = ""
     changed_values: tuple[str, ...] = ()
     values: Mapping[str, Any] = field(default_factory=dict)

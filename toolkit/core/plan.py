@@ -35,7 +35,7 @@ from toolkit.core.model import (
 )
 from toolkit.core.release_values import merge_and_validate
 from toolkit.core.wanted import conflict_findings, resolve_dependencies, wanted_apps
-from toolkit.core.waves import plan_waves
+from toolkit.core.waves import effective_tiers, plan_waves
 
 __all__ = ["check_plan", "replace_wave", "resolve_plan"]
 
@@ -76,8 +76,10 @@ def check_plan(
             merge_and_validate(cluster, item, findings, image_registry, helm_major)
     if has_errors(findings):
         return None, findings
-    waves = plan_waves(wanted)
-    releases = [planned_release(item, waves[k], wanted, state, take_over) for k, item in wanted.items()]
+    deps = {k: w.deps for k, w in wanted.items()}
+    tiers = effective_tiers(deps, {k: w.tier for k, w in wanted.items()})
+    waves = plan_waves(deps, tiers)
+    releases = [planned_release(item, waves[k], wanted, state, take_over, tiers[k]) for k, item in wanted.items()]
     removals = planned_removals(catalog, wanted, state, allow_critical_removal, cluster, findings)
     if has_errors(findings):
         return None, findings

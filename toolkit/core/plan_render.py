@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from toolkit.core.catalog import TIERS
 from toolkit.core.findings import Finding
 from toolkit.core.model import Action, ReleasePlan
 from toolkit.core.values import redact
@@ -27,6 +28,7 @@ def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
             "digest": r.digest,
             "action": r.action.value,
             "wave": r.wave,
+            "tier": TIERS[r.tier] if 0 <= r.tier < len(TIERS) else r.tier,
             "dependsOn": list(r.depends_on),
             "reason": r.reason,
             "changedValues": list(r.changed_values),
@@ -104,6 +106,8 @@ def render_table(plan: ReleasePlan) -> str:
     conflicts = f", {counts[Action.CONFLICT]} in conflict (not ours)" if counts[Action.CONFLICT] else ""
     lines.append(f"{counts[Action.INSTALL]} to install, {counts[Action.UPGRADE]} to upgrade, "
                  f"{counts[Action.UNINSTALL]} to uninstall, {counts[Action.NOOP]} unchanged{conflicts}.")
+    if counts[Action.UNINSTALL]:
+        lines.append("Uninstalls happen only with `apply --prune`; without it those releases are kept.")
     return "\n".join(lines)
 
 

@@ -31,6 +31,17 @@ class ReleaseReader:
             secrets += (listed or {}).get("items") or []
         return latest_releases(secrets)
 
+    def record(self, namespace: str, name: str) -> DeployedRelease | None:
+        """The newest revision helm recorded for one release (pending ones included), or None."""
+        selector = quote(f"owner=helm,name={name}")
+        listed = self.kube.get(f"/api/v1/namespaces/{quote(namespace)}/secrets?labelSelector={selector}")
+        return latest_releases((listed or {}).get("items") or []).get((namespace, name))
+
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """The pods in `namespace` matching the label selector `selector`."""
+        listed = self.kube.get(f"/api/v1/namespaces/{quote(namespace)}/pods?labelSelector={quote(selector)}")
+        return list((listed or {}).get("items") or [])
+
     def namespace_exists(self, namespace: str) -> bool | None:
         """Whether the namespace exists; None when the API does not let us look (403)."""
         try:
