@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VERBS = ["apply", "apps", "build", "deps", "images", "lint", "matrix", "mirror", "plan", "publish", "pull", "scheduler-config", "validate"]
+VERBS = ["apply", "apps", "build", "deps", "diff", "history", "images", "lint", "matrix", "mirror", "plan", "publish", "pull",
+         "rollback", "scheduler-config", "status", "template", "uninstall", "validate"]
 
 
 def _complete(instruction: str, words: str, cword: str, *, code: str = "") -> str:

@@ -242,6 +242,10 @@ class FakeRecords:
     def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         return []
 
+    def history(self, namespace: str, name: str) -> list[DeployedRelease]:
+        found = self.record(namespace, name)
+        return [found] if found is not None else []
+
     def namespace_exists(self, namespace: str) -> bool | None:
         return True if self.namespaces is None else namespace in self.namespaces
 

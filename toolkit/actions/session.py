@@ -88,6 +88,10 @@ class ReleaseRecords(Protocol):
         """The pods in `namespace` matching a label selector."""
         ...
 
+    def history(self, namespace: str, name: str) -> list[DeployedRelease]:
+        """Every revision helm keeps of one release, oldest first."""
+        ...
+
     def namespace_exists(self, namespace: str) -> bool | None:
         """Whether the namespace exists; None when we may not look (a namespace-scoped user)."""
         ...

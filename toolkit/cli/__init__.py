@@ -37,7 +37,8 @@ __all__ = ["cli", "main"]
 _VERBS = {
     "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
     "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler", "images": "images",
-    "deps": "deps", "mirror": "mirror",
+    "deps": "deps", "mirror": "mirror", "status": "releases", "history": "releases", "rollback": "releases",
+    "uninstall": "releases", "template": "render", "diff": "render",
 }
 
 

@@ -78,7 +78,9 @@ def helm_option(func: F) -> F:
 
 def settings_from(root: Path | None, helm: str | None = None) -> Settings:
     """Settings for this run, knowing whether stdout is a terminal; `helm` is the `--helm` flag."""
-    return load_settings(root=root, is_terminal=sys.stdout.isatty(), helm=helm)
+    # a terminal that cannot move the cursor (TERM=dumb: editors' shells, some CI logs) gets plain lines
+    terminal = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
+    return load_settings(root=root, is_terminal=terminal, helm=helm)
 
 
 def release_names(values: Iterable[str]) -> frozenset[str]:
@@ -100,3 +102,10 @@ def render_findings(findings: Iterable[Finding]) -> None:
         click.echo(format_findings(others))
     if errors:
         click.echo(format_findings(errors), err=True)
+
+
+def default_kubeconfig() -> Path | None:
+    """The kubeconfig apply would use when none is named (plan reads the cluster only when given one)."""
+    named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    home = Path.home() / ".kube" / "config"
+    return Path(named) if named else home if home.exists() else None

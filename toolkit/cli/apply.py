@@ -10,6 +10,7 @@ import click
 from toolkit.cli._common import (
     Duration,
     InputPath,
+    default_kubeconfig,
     echo_json,
     helm_option,
     output_option,
@@ -22,7 +23,7 @@ from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import UsageError
 
 
-@click.command("apply")
+@click.command("apply", epilog="Example: tke-catalog apply cluster.yaml --kubeconfig ~/.kube/cls-demo --registry oci://127.0.0.1:5000/tke --plain-http --yes")
 @click.argument("source", metavar="CLUSTER.yaml|PLAN.json", type=InputPath(dir_okay=False))
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Kubeconfig of the target cluster [default: KUBECONFIG, else ~/.kube/config, else in-cluster].")
@@ -73,7 +74,7 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
         click.echo("apply --dry-run is `tke-catalog plan` against the cluster: nothing is changed", err=True)
         show_plan(source, root=root, state_file=None, output="table" if output == "text" else output, out_file=None,
                   detailed_exitcode=False, allow_critical_removal=allow_critical_removal,
-                  kubeconfig=kubeconfig or _default_kubeconfig(), kube_context=context, registry=registry,
+                  kubeconfig=kubeconfig or default_kubeconfig(), kube_context=context, registry=registry,
                   lock_file=lock_file, access=access, helm=helm)
         return
     settings = settings_from(root, helm)
@@ -111,15 +112,6 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
     problem = result.problem()
     if problem is not None:
         raise problem
-
-
-def _default_kubeconfig() -> Path | None:
-    """The kubeconfig apply would use when none is named (plan reads the cluster only when given one)."""
-    import os
-
-    named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    home = Path.home() / ".kube" / "config"
-    return Path(named) if named else home if home.exists() else None
 
 
 COMMANDS = [apply_command]

@@ -71,12 +71,12 @@ def _render(change: AppsChange, output: str, dry_run: bool) -> None:
                                "nothing was written", hint="fix the findings above and run it again")
 
 
-@click.group("apps")
+@click.group("apps", epilog="Example: tke-catalog apps add cluster.yaml hello --repo oci://127.0.0.1:5000/custom --version 0.1.0 -n default")
 def apps_group() -> None:
     """Edit a Cluster file's app list in place (comments and layout kept; validated before writing)."""
 
 
-@apps_group.command("add")
+@apps_group.command("add", epilog="Example: tke-catalog apps add cluster.yaml hello --repo oci://127.0.0.1:5000/custom --version 0.1.0 -n default")
 @_common
 @click.option("--chart", help="Chart name (default: NAME).")
 @click.option("--version", "version", metavar="RANGE", help="Chart version or range, e.g. 1.2.3 or ~1.2.")
@@ -96,7 +96,7 @@ def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                             dry_run=dry_run), output, dry_run)
 
 
-@apps_group.command("remove")
+@apps_group.command("remove", epilog="Example: tke-catalog apps remove cluster.yaml hello")
 @_common
 def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:
@@ -105,7 +105,7 @@ def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | No
                                  dry_run=dry_run), output, dry_run)
 
 
-@apps_group.command("set")
+@apps_group.command("set", epilog="Example: tke-catalog apps set cluster.yaml coredns --set replicas=3")
 @_common
 @click.option("--version", "version", metavar="RANGE", help="New chart version or range.")
 @_SET
@@ -120,7 +120,7 @@ def set_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                                  dry_run=dry_run), output, dry_run)
 
 
-@apps_group.command("disable")
+@apps_group.command("disable", epilog="Example: tke-catalog apps disable cluster.yaml metrics-server")
 @_common
 def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:
@@ -129,7 +129,7 @@ def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | N
                                  dry_run=dry_run), output, dry_run)
 
 
-@apps_group.command("enable")
+@apps_group.command("enable", epilog="Example: tke-catalog apps enable cluster.yaml metrics-server")
 @_common
 def enable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:

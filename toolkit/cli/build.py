@@ -16,7 +16,7 @@ from toolkit.cli._common import (
 )
 
 
-@click.command("build")
+@click.command("build", epilog="Example: SOURCE_DATE_EPOCH=1700000000 tke-catalog build charts/platform/coredns --out out/charts")
 @click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/charts"),
               show_default=True, help="Folder for the archives and index.json.")

@@ -62,12 +62,12 @@ def _run(action: Callable[..., DepsResult], charts: tuple[Path, ...], root: Path
     _render(results, output)
 
 
-@click.group("deps")
+@click.group("deps", epilog="Example: tke-catalog deps update charts/platform/coredns")
 def deps_group() -> None:
     """Fetch a chart's dependencies (file://, oci://, https://) into its charts/, as helm dependency does."""
 
 
-@deps_group.command("update")
+@deps_group.command("update", epilog="Example: tke-catalog deps update charts/platform/coredns")
 @click.argument("charts", nargs=-1, type=_CHART, metavar="[CHART...]")
 @root_option
 @registry_options
@@ -78,7 +78,7 @@ def update_command(charts: tuple[Path, ...], root: Path | None, access: Registry
     _run(update_dependencies, charts, root, access, output)
 
 
-@deps_group.command("build")
+@deps_group.command("build", epilog="Example: tke-catalog deps build charts/platform/coredns")
 @click.argument("charts", nargs=-1, type=_CHART, metavar="[CHART...]")
 @root_option
 @registry_options

@@ -16,7 +16,7 @@ from toolkit.cli._common import (
 )
 
 
-@click.command("images")
+@click.command("images", epilog="Example: tke-catalog images cluster.yaml -o json > images.json")
 @click.argument("cluster", required=False, type=InputPath(dir_okay=False))
 @click.option("--image-registry", metavar="HOST[/PATH]",
               help="Render with global.imageRegistry set, as an air-gapped install will (the list to mirror).")

@@ -23,7 +23,7 @@ from toolkit.core.matrix import KUBERNETES_MINORS
 from toolkit.errors import ValidationFailed
 
 
-@click.command("lint")
+@click.command("lint", epilog="Example: tke-catalog lint charts/platform/cilium")
 @click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
 @click.option("--kube-version", "kube_version", metavar="VERSION",

@@ -9,7 +9,7 @@ import click
 from toolkit.cli._common import echo_json, output_option, root_option, settings_from
 
 
-@click.command("matrix")
+@click.command("matrix", epilog="Example: tke-catalog matrix -o markdown")
 @root_option
 @output_option("text", "json", "markdown")
 def matrix_command(root: Path | None, output: str) -> None:

@@ -30,7 +30,7 @@ def _render(outcomes: list[MirrorOutcome], output: str) -> None:
             click.echo(f"{o.action:<10} {o.source} -> {o.target} {o.digest}{blobs}")
 
 
-@click.command("mirror")
+@click.command("mirror", epilog="Example: tke-catalog mirror --from-json images.json --to registry.local:5000/mirror")
 @click.argument("images", nargs=-1, metavar="[IMAGE...]")
 @click.option("--from-json", "from_json", type=InputPath(dir_okay=False),
               help="Mirror every image of `tke-catalog images -o json` output.")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,10 +13,14 @@ from toolkit.cli._common import helm_option, render_findings, root_option, setti
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import ChangesPending, UsageError, ValidationFailed
 
+if TYPE_CHECKING:
+    from toolkit.actions.plan import PlanOutcome
+    from toolkit.actions.session import ClusterSession
+
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
 
 
-@click.command("plan")
+@click.command("plan", epilog="Example: tke-catalog plan cluster.yaml --kubeconfig ~/.kube/cls-demo --detailed-exitcode")
 @_CLUSTER
 @root_option
 @click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -47,10 +53,10 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
 def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None, output: str, out_file: Path | None,
               detailed_exitcode: bool, allow_critical_removal: bool, kubeconfig: Path | None,
               kube_context: str | None, registry: str | None, lock_file: Path | None, access: RegistryAccess,
-              helm: str | None) -> None:
-    """What `plan` prints (and `apply --dry-run`): the plan, against the cluster when one is named."""
+              helm: str | None, view: Callable[[PlanOutcome, ClusterSession | None], None] | None = None) -> None:
+    """What `plan` prints (and `apply --dry-run`): the plan, against the cluster when one is named.
+    `view` (for `diff`) prints instead, while the cluster session is still open."""
     from toolkit.actions.plan import render_plan, run_plan, write_plan
-    from toolkit.actions.session import ClusterSession
     from toolkit.core.cluster import Cluster
     from toolkit.core.findings import Finding
     from toolkit.core.live_facts import live_findings
@@ -98,6 +104,8 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
                            allow_critical_removal=allow_critical_removal,
                            helm_major=lambda: helm_majors[-1] if helm_majors else 3, unowned_from=unowned_from,
                            live_from=live_from)
+        if view is not None:
+            view(outcome, sessions[-1] if sessions else None)
     except PlanRejected as exc:
         if output == "table":
             render_findings(exc.findings)
@@ -108,10 +116,10 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
                                hint="fix the errors above") from None
     finally:
         close_sessions()
-    if output == "table":
+    if view is None and output == "table":
         render_findings(outcome.findings)
         click.echo(render_plan(outcome.plan, output))
-    else:  # findings go inside the document: nothing else on stdout
+    elif view is None:  # findings go inside the document: nothing else on stdout
         click.echo(render_plan(outcome.plan, output, outcome.findings))
     if out_file is not None:
         write_plan(outcome, out_file, cluster_file)
@@ -119,7 +127,7 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
         raise ChangesPending()
 
 
-@click.command("validate")
+@click.command("validate", epilog="Example: tke-catalog validate cluster.yaml")
 @_CLUSTER
 @root_option
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)

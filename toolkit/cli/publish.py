@@ -36,7 +36,7 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
     return f"{chart.name:<24} {chart.version:<10} {action:<10} {chart.digest}{note}"
 
 
-@click.command("publish")
+@click.command("publish", epilog="Example: tke-catalog publish --registry oci://127.0.0.1:5000/tke --plain-http")
 @click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
 @click.option("--registry", required=True, metavar="oci://HOST[:PORT]/PATH", help="Where to push the charts.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Charts pushed in parallel.")

@@ -14,7 +14,7 @@ from toolkit.core.oci_reference import parse_chart_ref
 __all__ = ["COMMANDS"]
 
 
-@click.command("pull")
+@click.command("pull", epilog="Example: tke-catalog pull coredns@0.1.2 --registry oci://127.0.0.1:5000/tke --plain-http")
 @click.argument("ref", metavar="NAME[@VERSION|@sha256:DIGEST]")
 @click.option("--registry", required=True, metavar="oci://HOST[:PORT]/PATH", help="Where the chart lives.")
 @registry_options

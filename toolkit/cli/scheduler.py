@@ -16,7 +16,7 @@ from toolkit.cli._common import (
 )
 
 
-@click.command("scheduler-config")
+@click.command("scheduler-config", epilog="Example: tke-catalog scheduler-config cluster.yaml > /etc/kubernetes/scheduler-config.yaml")
 @click.argument("cluster", type=InputPath(dir_okay=False))
 @click.option("--kubeconfig-path", "kubeconfig", default="/etc/kubernetes/scheduler.conf", show_default=True,
               help="The kubeconfig kube-scheduler runs with on the masters (written into clientConnection).")

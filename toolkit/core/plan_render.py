@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from toolkit.core.catalog import TIERS
@@ -11,7 +11,7 @@ from toolkit.core.findings import Finding
 from toolkit.core.model import Action, ReleasePlan
 from toolkit.core.values import redact
 
-__all__ = ["plan_as_dict", "render_table"]
+__all__ = ["plan_as_dict", "render_diff", "render_table"]
 
 
 def plan_as_dict(plan: ReleasePlan, *, include_values: bool = False,
@@ -119,3 +119,21 @@ def _short_value(value: Any) -> str:
         return "(absent)"
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def render_diff(plan: ReleasePlan, manifest_diffs: Mapping[str, str] | None = None) -> str:
+    """What an apply would change, release by release: the action and why, every value path old → new
+    (secrets redacted), and the manifest diff when given; unchanged releases are left out."""
+    lines = []
+    for r in plan.releases:
+        if r.action is Action.NOOP:
+            continue
+        key = f"{r.namespace}/{r.name}"
+        lines.append(f"{_SYMBOL[r.action]} {key}: {r.action.value} ({r.reason})")
+        if r.action is Action.UNINSTALL:
+            lines.append("    (only with `apply --prune`)")
+        for path, old, new in r.value_changes:
+            lines.append(f"    ~ {path}: {_short_value(old)} → {_short_value(new)}")
+        if manifest_diffs and key in manifest_diffs:
+            lines += ["    " + line for line in manifest_diffs[key].splitlines()]
+    return "\n".join(lines) if lines else f"No changes: the cluster matches Cluster {plan.cluster}."

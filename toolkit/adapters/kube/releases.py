@@ -9,7 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from toolkit.adapters.kube.client import KubeClient
-from toolkit.core.helm_release import DeployedRelease, ReleaseObject, latest_releases
+from toolkit.core.helm_release import (
+    DeployedRelease,
+    ReleaseObject,
+    decode_release_secret,
+    latest_releases,
+)
 from toolkit.errors import ClusterError
 
 __all__ = ["ReleaseReader"]
@@ -36,6 +41,13 @@ class ReleaseReader:
         selector = quote(f"owner=helm,name={name}")
         listed = self.kube.get(f"/api/v1/namespaces/{quote(namespace)}/secrets?labelSelector={selector}")
         return latest_releases((listed or {}).get("items") or []).get((namespace, name))
+
+    def history(self, namespace: str, name: str) -> list[DeployedRelease]:
+        """Every revision helm keeps of one release, oldest first."""
+        selector = quote(f"owner=helm,name={name}")
+        listed = self.kube.get(f"/api/v1/namespaces/{quote(namespace)}/secrets?labelSelector={selector}")
+        revisions = [decode_release_secret(secret) for secret in (listed or {}).get("items") or []]
+        return sorted((r for r in revisions if r is not None and r.name == name), key=lambda r: r.revision)
 
     def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         """The pods in `namespace` matching the label selector `selector`."""
