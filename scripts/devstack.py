@@ -6,7 +6,8 @@
 
 Servers run detached, each in its own session under coreutils `timeout`, so a forgotten devstack ends
 itself after its TTL (default 2 hours). Each component keeps its PIDs, ports and files in
-~/.cache/tke-catalog/devstack/<component>/ (under $TKE_CATALOG_CACHE when set); `down` stops exactly
+~/.cache/tke-catalog/devstack/<checkout>-<hash of its path>/<component>/ (under $TKE_CATALOG_CACHE when set;
+$TKE_CATALOG_DEVSTACK names another folder), one stack per checkout; `down` stops exactly
 the recorded processes, newest first. Add a component (e.g. `registry up|down`) with one function per
 action and one entry in COMMANDS.
 """
@@ -14,6 +15,7 @@ action and one entry in COMMANDS.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -32,7 +34,14 @@ if str(ROOT) not in sys.path:
 from tests.support.control_plane import ControlPlane, KubeApiError, missing_binaries  # noqa: E402
 from tests.support.process import CACHE  # noqa: E402
 
-DEVSTACK = Path(os.environ["TKE_CATALOG_DEVSTACK"]) if os.environ.get("TKE_CATALOG_DEVSTACK") else CACHE / "devstack"
+
+def _default_stack() -> Path:
+    """One stack per checkout: two clones never share (or tear down) each other's cluster."""
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    return CACHE / "devstack" / f"{ROOT.name}-{digest}"
+
+
+DEVSTACK = Path(os.environ["TKE_CATALOG_DEVSTACK"]) if os.environ.get("TKE_CATALOG_DEVSTACK") else _default_stack()
 DEFAULT_TTL_SECONDS = 2 * 3600
 STATE_FILE = "state.json"
 

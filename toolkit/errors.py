@@ -172,8 +172,8 @@ class PlanRejected(_CarriesFindings, ClusterSpecError):
     """The Cluster cannot be planned; `findings` holds every error (and warning) found."""
 
 
-class ValidationFailed(InputError):
-    """Findings of severity error were reported; the findings themselves were already shown."""
+class ValidationFailed(_CarriesFindings):
+    """Findings of severity error were reported (shown as text, or carried into the JSON document)."""
 
 
 

@@ -63,7 +63,7 @@ def test_json_output(cluster: Path) -> None:
     result = run("disable", str(cluster), "metrics-server", "--output", "json")
     assert result.exit_code == EXIT_OK, result.output
     payload = json.loads(result.stdout)
-    assert payload["verb"] == "disable" and payload["written"] and payload["ok"] and payload["findings"] == []
+    assert payload["verb"] == "apps disable" and payload["formatVersion"] == 1 and payload["written"] and payload["ok"] and payload["findings"] == []
 
 
 def test_no_change_says_so(cluster: Path) -> None:

@@ -54,5 +54,5 @@ def test_a_verbs_options_and_an_options_choices() -> None:
     zsh = _complete("zsh_complete", "tke-catalog --debug publish --re", "3").splitlines()
     assert zsh[:3] == ["plain", "--registry", "Where to push the charts."]  # zsh shows each option's help
     assert _complete("bash_complete", "tke-catalog plan --output ", "3").split() == [
-        "plain,table", "plain,json", "plain,yaml"]
+        "plain,text", "plain,json", "plain,yaml", "plain,table"]
     assert _complete("bash_complete", "tke-catalog plan --root ", "3").split() == ["dir,"]

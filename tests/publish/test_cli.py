@@ -39,8 +39,9 @@ def test_publish_text_then_json_and_the_lock_file(registry: RegistryServer, tmp_
     make_charts(tmp_path, ("alpha", "beta"))
     code, out, err = _publish(registry, tmp_path, "cli", "--jobs", "2")
     assert code == 0, err
-    lines = sorted(out.splitlines())
-    assert [line.split()[:3] for line in lines] == [["alpha", "0.1.0", "pushed"], ["beta", "0.1.0", "pushed"]]
+    *rows, summary = out.splitlines()
+    assert [line.split()[:3] for line in rows] == [["alpha", "0.1.0", "pushed"], ["beta", "0.1.0", "pushed"]]
+    assert summary == "2 pushed"
     lock = json.loads((tmp_path / "catalog.lock").read_text())
     assert lock["registry"] == registry.oci("cli") and [c["name"] for c in lock["charts"]] == ["alpha", "beta"]
     assert all(c["digest"] in out for c in lock["charts"])
@@ -147,4 +148,4 @@ def test_live_progress_only_on_a_terminal(registry: RegistryServer, tmp_path: Pa
     code, out, err = _publish(registry, tmp_path, "tty")
     assert code == 0
     assert "[2/2]" in err and "\r" in err
-    assert [line.split()[0] for line in out.splitlines()] == ["iota", "theta"]  # final table in input order
+    assert [line.split()[0] for line in out.splitlines()] == ["iota", "theta", "2"]  # the table by name, the summary

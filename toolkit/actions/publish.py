@@ -86,7 +86,12 @@ class PublishResult:
         return [c for c in self.charts if c.action is PublishAction.FAILED]
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"registry": str(self.registry), "charts": [c.as_dict() for c in self.charts]}
+        counts = {action: sum(1 for c in self.charts if c.action is action) for action in PublishAction}
+        data: dict[str, Any] = {
+            "ok": not counts[PublishAction.FAILED],
+            "summary": {"pushed": counts[PublishAction.PUSHED], "unchanged": counts[PublishAction.SKIPPED],
+                        "failed": counts[PublishAction.FAILED]},
+            "registry": str(self.registry), "charts": [c.as_dict() for c in self.charts]}
         if self.dry_run:
             data["dryRun"] = True
         return data
@@ -202,8 +207,11 @@ def merge_lock(previous: dict[str, Any] | None, result: PublishResult) -> dict[s
     return {"registry": registry, "charts": [entries[key] for key in sorted(entries)]}
 
 
-def write_lock(path: Path, result: PublishResult) -> dict[str, Any]:
-    """Merge this publish into the lock file at `path` and write it atomically; returns what was written."""
+def write_lock(path: Path, result: PublishResult, *, replace_other: bool = True) -> dict[str, Any] | None:
+    """Merge this publish into the lock file at `path` and write it atomically; returns what was written.
+    A lock of another registry is replaced only with `replace_other` (the user named the file): else it
+    is left as it is and None comes back (publishing a custom chart elsewhere must not empty the
+    catalog's lock)."""
     previous: dict[str, Any] | None = None
     if path.exists():
         try:
@@ -211,6 +219,8 @@ def write_lock(path: Path, result: PublishResult) -> dict[str, Any]:
         except ValueError as exc:
             raise InputError(f"{path}: not valid JSON", hint="fix the lock file or delete it to start over") from exc
         previous = loaded if isinstance(loaded, dict) else None
+    if previous and previous.get("registry") not in (None, str(result.registry)) and not replace_other:
+        return None
     lock = merge_lock(previous, result)
     write_atomic(path, (json.dumps(lock, indent=2) + "\n").encode())
     return lock

@@ -61,14 +61,20 @@ class RegistryAccess:
     def connect(self, registry: str, *, jobs: int = 4) -> tuple[OciReference, RegistryClient]:
         """Parse `oci://HOST/PATH` and open a client for it."""
         from toolkit.adapters.registry.client import open_registry
+        from toolkit.adapters.settings import load_user_config
         from toolkit.core.oci_reference import parse_oci_reference
 
         target = parse_oci_reference(registry)
         if self.plain_http and (self.ca_file or self.insecure_skip_tls_verify):
             raise UsageError("--plain-http cannot be combined with TLS options", hint="drop one of them")
-        client = open_registry(target.host, credentials=self.credentials(target.host), plain_http=self.plain_http,
-                               ca_file=self.ca_file, insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-                               pool_size=max(jobs, 4))
+        # flags win; the configuration file's settings for the host fill in what no flag says
+        saved = load_user_config().registry(target.host)
+        flagged = self.plain_http or self.ca_file is not None or self.insecure_skip_tls_verify
+        plain_http = self.plain_http or (saved.plain_http and not flagged)
+        ca_file = self.ca_file or (None if plain_http else saved.ca_file)
+        insecure = self.insecure_skip_tls_verify or (saved.insecure_skip_tls_verify and not plain_http)
+        client = open_registry(target.host, credentials=self.credentials(target.host), plain_http=plain_http,
+                               ca_file=ca_file, insecure_skip_tls_verify=insecure, pool_size=max(jobs, 4))
         return target, client
 
     def chart_source(self, root: Path, cache: Path, *, registry: str | None = None,

@@ -14,6 +14,7 @@ from toolkit.errors import UsageError
 
 if TYPE_CHECKING:
     from toolkit.adapters.kube.client import ClusterAccess
+    from toolkit.core.user_config import UserConfig
 
 __all__ = ["Settings", "load_settings"]
 
@@ -26,7 +27,6 @@ class Settings:
     cache: Path
     helm: str
     source_date_epoch: int
-    in_ci: bool
     is_terminal: bool
     helm_source: str = ""
     """Where `helm` came from, for messages: `--helm`, `TKE_CATALOG_HELM`, `PATH` or the cached build."""
@@ -75,7 +75,7 @@ def _helm(env: dict[str, str], cache: Path, flag: str | None) -> tuple[str, str]
 
 
 def load_settings(*, root: Path | None = None, is_terminal: bool = False, helm: str | None = None) -> Settings:
-    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, PATH, SOURCE_DATE_EPOCH, CI.
+    """Read the environment once: TKE_CATALOG_ROOT, TKE_CATALOG_CACHE, TKE_CATALOG_HELM, PATH, SOURCE_DATE_EPOCH.
 
     The project root follows `toolkit.adapters.project.resolve_root`, the one rule every verb uses;
     `helm` is the `--helm` flag, which wins over the environment."""
@@ -87,7 +87,6 @@ def load_settings(*, root: Path | None = None, is_terminal: bool = False, helm: 
         cache=cache,
         helm=helm_path,
         source_date_epoch=_epoch(env),
-        in_ci=env.get("CI", "").lower() in ("1", "true", "yes"),
         is_terminal=is_terminal,
         helm_source=helm_source,
     )
@@ -165,3 +164,31 @@ def load_cluster_access(kubeconfig: Path | None, context: str | None) -> Cluster
 
 
 __all__ += ["SERVICE_ACCOUNT_ENV", "load_cluster_access"]
+
+
+CONFIG_ENV = "TKE_CATALOG_CONFIG"
+
+
+def user_config_path() -> Path:
+    """`TKE_CATALOG_CONFIG`, else `$XDG_CONFIG_HOME/tke-catalog/config.yaml`, else `~/.config/tke-catalog/config.yaml`."""
+    env = dict(os.environ)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return base / "tke-catalog" / "config.yaml"
+
+
+def load_user_config() -> UserConfig:
+    """The user's configuration file, parsed; empty when there is none (a named one must exist)."""
+    from toolkit.adapters.files import read_text
+    from toolkit.core.user_config import UserConfig, parse_user_config
+
+    path = user_config_path()
+    if not path.is_file():
+        if os.environ.get(CONFIG_ENV):
+            raise UsageError(f"${CONFIG_ENV} names {path}, which is not a file", hint="fix or unset it")
+        return UserConfig()
+    return parse_user_config(read_text(path), str(path))
+
+
+__all__ += ["CONFIG_ENV", "load_user_config", "user_config_path"]

@@ -6,6 +6,7 @@ exactly one action; `main` is the one place where errors become messages and exi
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -74,6 +75,7 @@ class _ToolkitGroup(click.Group):
                 raise
             if not exc.silent:
                 click.echo(f"error: {exc}", err=True)
+            _failure_document(ctx, exc)
             raise click.exceptions.Exit(exit_code_for(exc)) from None
         except BrokenPipeError:
             # the reader went away (`tke-catalog images | head`): stop quietly, as Unix tools do
@@ -84,12 +86,14 @@ class _ToolkitGroup(click.Group):
             if debug:
                 raise
             click.echo(f"\nerror: {Interrupted()}", err=True)
+            _failure_document(ctx, Interrupted())
             raise click.exceptions.Exit(exit_code_for(exc)) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
             if debug:
                 raise
             click.echo(f"error: unexpected {type(exc).__name__}: {exc}\n"
                        "  hint: re-run with --debug and report it", err=True)
+            _failure_document(ctx, exc)
             raise click.exceptions.Exit(EXIT_OPERATIONAL) from None
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
@@ -118,6 +122,24 @@ class _ToolkitGroup(click.Group):
             sys.stderr.flush()
             os._exit(code)
         sys.exit(code)
+
+
+def _failure_document(ctx: click.Context, error: BaseException) -> None:
+    """Under `--output json`, a verb that fails before printing its document still prints one: the
+    envelope with `ok: false` and the error (message, hint, exit code), and nothing else on stdout."""
+    if ctx.meta.get("tke-catalog.output") != "json" or ctx.meta.get("tke-catalog.printed"):
+        return
+    import json
+
+    from toolkit.core.envelope import envelope
+
+    message = error.message if isinstance(error, ToolkitError) else f"unexpected {type(error).__name__}: {error}"
+    hint = error.hint if isinstance(error, ToolkitError) else "re-run with --debug and report it"
+    findings = [f.as_dict() for f in getattr(error, "findings", ()) or ()]
+    verb = str(ctx.meta.get("tke-catalog.verb") or ctx.invoked_subcommand or "")
+    with contextlib.suppress(OSError):
+        click.echo(json.dumps(envelope(verb, {"ok": False, "findings": findings}, error={
+            "message": message, "hint": hint, "exitCode": exit_code_for(error)}), indent=2))
 
 
 def _debug_first(args: list[str]) -> list[str]:

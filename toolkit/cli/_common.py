@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,7 +59,7 @@ class InputPath(click.Path):
 def output_option(*choices: str) -> Callable[[F], F]:
     """`--output/-o` with the given formats, the first being the default."""
     return click.option("--output", "-o", "output", type=click.Choice(choices), default=choices[0],
-                        show_default=True, help="Output format.")
+                        show_default=True, callback=_wants_json, help="Output format.")
 
 
 def root_option(func: F) -> F:
@@ -88,9 +88,24 @@ def release_names(values: Iterable[str]) -> frozenset[str]:
     return frozenset(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
-def echo_json(data: object) -> None:
-    """Print data as stable, indented JSON."""
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+def _wants_json(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    ctx.meta["tke-catalog.output"] = value  # for the error handler: a failure under -o json prints a document
+    ctx.meta["tke-catalog.verb"] = verb_of(ctx)
+    return value
+
+
+def verb_of(ctx: click.Context) -> str:
+    """The verb as typed, without the program name (`apply`, `apps add`)."""
+    return ctx.command_path.partition(" ")[2] or ctx.command_path
+
+
+def echo_json(data: Mapping[str, Any]) -> None:
+    """Print the verb's one JSON document (`toolkit.core.envelope`) around `data`, stable and indented."""
+    from toolkit.core.envelope import envelope
+
+    ctx = click.get_current_context()
+    ctx.meta["tke-catalog.printed"] = True
+    click.echo(json.dumps(envelope(verb_of(ctx), data), indent=2, sort_keys=False, default=str))
 
 
 def render_findings(findings: Iterable[Finding]) -> None:

@@ -37,7 +37,7 @@ def build_command(charts: tuple[Path, ...], out: Path, root: Path | None, output
     if output == "json":
         echo_json(result.as_dict())
         return
-    for chart in result.charts:
+    for chart in sorted(result.charts, key=lambda c: (c.name, c.version)):
         click.echo(f"{chart.name:<24} {chart.version:<10} {chart.digest}  {chart.path}")
     click.echo(f"{len(result.charts)} charts built; index: {result.index}")
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.cli._common import helm_option, render_findings, root_option, settings_from
+from toolkit.cli._common import (
+    echo_json,
+    helm_option,
+    output_option,
+    render_findings,
+    root_option,
+    settings_from,
+)
 from toolkit.cli._registry import RegistryAccess, registry_options
 from toolkit.errors import ChangesPending, UsageError, ValidationFailed
 
@@ -25,7 +31,7 @@ _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Pat
 @root_option
 @click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Installed state (the inventory apply stores) to diff against.")
-@click.option("--output", "-o", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@output_option("text", "json", "yaml", "table")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
 @click.option("--allow-critical-removal", is_flag=True, help="Allow the plan to uninstall critical apps (the CNI).")
@@ -44,7 +50,7 @@ def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None,
                  kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
                  access: RegistryAccess, helm: str | None) -> None:
     """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
-    show_plan(cluster_file, root=root, state_file=state_file, output=output, out_file=out_file,
+    show_plan(cluster_file, root=root, state_file=state_file, output="table" if output == "text" else output, out_file=out_file,
               detailed_exitcode=detailed_exitcode, allow_critical_removal=allow_critical_removal,
               kubeconfig=kubeconfig, kube_context=kube_context, registry=registry, lock_file=lock_file,
               access=access, helm=helm)
@@ -61,6 +67,7 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
     from toolkit.core.findings import Finding
     from toolkit.core.live_facts import live_findings
     from toolkit.core.model import InstalledState, ReleasePlan
+    from toolkit.core.plan_render import plan_as_dict
     from toolkit.errors import PlanRejected
 
     live = kubeconfig is not None or kube_context is not None
@@ -109,17 +116,18 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
     except PlanRejected as exc:
         if output == "table":
             render_findings(exc.findings)
-        else:  # one document on stdout, whatever happened
-            click.echo(json.dumps({"cluster": None, "releases": [], "findings": [f.as_dict() for f in exc.findings]},
-                                  indent=2))
-        raise ValidationFailed(f"{cluster_file}: cannot plan ({sum(1 for f in exc.findings if f.severity.value == 'error')} error(s))",
-                               hint="fix the errors above") from None
+        errors = sum(1 for f in exc.findings if f.severity.value == "error")
+        # under -o json the findings go into the one document the error handler prints
+        raise ValidationFailed(f"{cluster_file}: cannot plan ({errors} error(s))", findings=exc.findings,
+                               hint="fix the errors above" if output == "table" else "fix the errors in findings") from None
     finally:
         close_sessions()
     if view is None and output == "table":
         render_findings(outcome.findings)
         click.echo(render_plan(outcome.plan, output))
-    elif view is None:  # findings go inside the document: nothing else on stdout
+    elif view is None and output == "json":  # findings go inside the document: nothing else on stdout
+        echo_json(plan_as_dict(outcome.plan, findings=outcome.findings))
+    elif view is None:
         click.echo(render_plan(outcome.plan, output, outcome.findings))
     if out_file is not None:
         write_plan(outcome, out_file, cluster_file)
@@ -130,7 +138,7 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
 @click.command("validate", epilog="Example: tke-catalog validate cluster.yaml")
 @_CLUSTER
 @root_option
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("text", "json")
 @registry_options
 def validate_command(cluster_file: Path, root: Path | None, output: str, access: RegistryAccess) -> None:
     """Check a Cluster file: schema, catalog apps, dependencies and every release's values."""
@@ -140,8 +148,8 @@ def validate_command(cluster_file: Path, root: Path | None, output: str, access:
     settings = settings_from(root)
     findings = run_validate(cluster_file, settings.root, access.chart_source(settings.root, settings.cache))
     if output == "json":
-        click.echo(json.dumps({"file": str(cluster_file), "valid": not has_errors(findings),
-                               "findings": [f.as_dict() for f in findings]}, indent=2))
+        echo_json({"ok": not has_errors(findings), "file": str(cluster_file), "valid": not has_errors(findings),
+                   "findings": [f.as_dict() for f in findings]})
     elif findings:
         click.echo(format_findings(findings))
     else:

@@ -66,20 +66,25 @@ def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: 
         done.append(chart)
         if live:
             click.echo(f"\r\033[K[{len(done)}/{len(built)}] {chart.name} {chart.action.value}", nl=False, err=True)
-        elif output == "text":
-            click.echo(_line(chart, dry_run))
+        elif output == "text":  # CI logs see each chart as it ends; the table below comes in chart order
+            click.echo(f"[{len(done)}/{len(built)}] {chart.name} {chart.version} {chart.action.value}", err=True)
 
     result = publish(built, registry=client, target=target, created_epoch=settings.source_date_epoch,
                      force=force, dry_run=dry_run, jobs=jobs, progress=progress)
     if live:
         click.echo("\r\033[K", nl=False, err=True)
-        for chart in result.charts:
-            click.echo(_line(chart, dry_run))
-    if not dry_run:
-        write_lock(lock or settings.root / LOCK_FILE, result)
+    lock_path = lock or settings.root / LOCK_FILE
+    if not dry_run and write_lock(lock_path, result, replace_other=lock is not None) is None:
+        click.echo(f"note: {lock_path} records another registry; this publish to {target} is not recorded there "
+                   "(pass --lock FILE to keep a lock for it)", err=True)
     if output == "json":
         echo_json(result.as_dict())
     else:
+        for chart in sorted(result.charts, key=lambda c: (c.name, c.version)):
+            click.echo(_line(chart, dry_run))
+        counts = {action: sum(1 for c in result.charts if c.action is action) for action in PublishAction}
+        click.echo(", ".join(f"{n} {'would push' if dry_run and a is PublishAction.PUSHED else a.value}"
+                             for a, n in counts.items() if n) or "no charts")
         for chart in result.failed:
             click.echo(f"{chart.name}: {chart.error}", err=True)
     if result.failed and all(isinstance(c.error, VersionConflict) for c in result.failed):

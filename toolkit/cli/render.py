@@ -14,6 +14,7 @@ from toolkit.cli._common import (
     default_kubeconfig,
     echo_json,
     helm_option,
+    output_option,
     root_option,
     settings_from,
 )
@@ -61,7 +62,7 @@ def template_command(cluster_file: Path, releases: tuple[str, ...], root: Path |
 @click.option("--context", "kube_context", default=None, help="Kubeconfig context (default: the current one).")
 @click.option("--manifests", is_flag=True, help="Also diff the rendered objects against what helm installed.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing changes, 2 when changes are pending.")
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option("text", "json")
 @root_option
 @helm_option
 @registry_options

@@ -58,7 +58,8 @@ def send_with_retry(transport: Transport, method: str, url: str, headers: Mappin
                          "registry only, --insecure-skip-tls-verify)") from exc
             if exc.tls:
                 raise RegistryError(f"{what}: TLS with {host} failed ({exc})",
-                                    hint="if the registry speaks plain HTTP, pass --plain-http") from exc
+                                    hint="if the registry speaks plain HTTP, pass --plain-http (or give it plainHTTP: true "
+                                         "in ~/.config/tke-catalog/config.yaml)") from exc
             if exc.permanent:
                 raise RegistryError(f"{what}: {host} cannot be reached: {exc}",
                                     hint="check the registry's host name") from exc
