@@ -96,7 +96,7 @@ def test_3_invalid_input() -> None:
 @pytest.mark.parametrize("args", [
     ["plan", "missing.yaml"], ["validate", "missing.yaml"], ["apply", "missing.yaml", "--yes"],
     ["apps", "remove", "missing.yaml", "x"], ["images", "missing.yaml"], ["scheduler-config", "missing.yaml"],
-    ["build", "missing-folder"], ["lint", "missing-folder"], ["publish", "missing-folder"],
+    ["build", "missing-folder"], ["lint", "missing-folder"], ["publish", "missing-folder", "--registry", "oci://127.0.0.1:1/x"],
     ["deps", "build", "missing-folder"],
 ])
 def test_3_a_missing_input_file_is_invalid_input_for_every_verb(args: list[str]) -> None:

@@ -142,6 +142,22 @@ def _failure_document(ctx: click.Context, error: BaseException) -> None:
             "message": message, "hint": hint, "exitCode": exit_code_for(error)}), indent=2))
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from toolkit.adapters.helm import detect_version
+    from toolkit.adapters.settings import load_settings
+
+    click.echo(f"tke-catalog {__version__}")
+    try:
+        settings = load_settings()
+        helm = detect_version(settings.helm, settings.helm_source)
+        click.echo(f"helm {helm} ({settings.helm}, from {settings.helm_source or 'PATH'})")
+    except ToolkitError as exc:
+        click.echo(f"helm: {exc.message}")
+    ctx.exit(0)
+
+
 def _debug_first(args: list[str]) -> list[str]:
     """`--debug` works anywhere on the line (`tke-catalog plan x.yaml --debug`), as kubectl's global
     flags do: it is moved before the verb; after `--` it is an argument like any other."""
@@ -152,7 +168,8 @@ def _debug_first(args: list[str]) -> list[str]:
 
 
 @click.group(cls=_ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", prog_name="tke-catalog")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version, and the helm it drives (which one, from where), then exit.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def cli(debug: bool) -> None:
     """Build, validate, plan, publish and install a TKEStack-style application catalog."""

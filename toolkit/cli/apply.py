@@ -28,8 +28,8 @@ from toolkit.errors import UsageError
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Kubeconfig of the target cluster [default: KUBECONFIG, else ~/.kube/config, else in-cluster].")
 @click.option("--context", default=None, help="Kubeconfig context (default: the current one).")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Releases worked on at once.")
+@click.option("--jobs", "-j", "--concurrency", "concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Releases worked on at once (as --jobs on lint and publish).")
 @click.option("--prune", is_flag=True, help="Uninstall releases this toolkit installed that are no longer wanted.")
 @click.option("--allow-critical-removal", is_flag=True, help="Allow uninstalling critical apps (the CNI, DNS).")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for each release to become ready.")

@@ -25,7 +25,7 @@ from toolkit.errors import ValidationFailed
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CLUSTER = InputPath(dir_okay=False)
-_VALUES_FILE = click.option("--values-file", "-f", type=InputPath(dir_okay=False),
+_VALUES_FILE = click.option("--values", "-f", "--values-file", "values_file", type=InputPath(dir_okay=False),
                             help="YAML file to store as the app's rawValues.")
 _SET = click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE",
                     help="A helm --set entry for values[] (repeatable; replaces an entry for the same key).")

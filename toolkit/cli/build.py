@@ -8,38 +8,43 @@ import click
 
 from toolkit.actions.build import build
 from toolkit.cli._common import (
-    InputPath,
+    ChartArgument,
+    chart_folders,
     echo_json,
     output_option,
     root_option,
     settings_from,
+    shown_path,
 )
 
 
 @click.command("build", epilog="Example: SOURCE_DATE_EPOCH=1700000000 tke-catalog build charts/platform/coredns --out out/charts")
-@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/charts"),
-              show_default=True, help="Folder for the archives and index.json.")
+@click.argument("charts", nargs=-1, type=ChartArgument(), metavar="[CHART|APP]...")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the archives and index.json [default: out/charts in the project folder].")
 @root_option
 @output_option("text", "json")
-def build_command(charts: tuple[Path, ...], out: Path, root: Path | None, output: str) -> None:
+def build_command(charts: tuple[str, ...], out: Path | None, root: Path | None, output: str) -> None:
     """Package every chart into reproducible archives (SOURCE_DATE_EPOCH sets the fixed mtime)."""
     settings = settings_from(root)
     if charts:
-        folders = list(charts)
+        folders = chart_folders(charts, settings.root)
     else:
         from toolkit.adapters.project import (
             find_chart_dirs,  # the catalog (and its schema library) only if asked
         )
 
         folders = find_chart_dirs(settings.charts_dir)
+    if out is None:  # in the project, wherever build runs from (not examples/out/); outside it, here
+        inside = Path.cwd().resolve().is_relative_to(settings.root)
+        out = (settings.root if inside else Path.cwd()) / "out" / "charts"
     result = build(folders, out=out, epoch=settings.source_date_epoch)
     if output == "json":
         echo_json(result.as_dict())
         return
     for chart in sorted(result.charts, key=lambda c: (c.name, c.version)):
-        click.echo(f"{chart.name:<24} {chart.version:<10} {chart.digest}  {chart.path}")
-    click.echo(f"{len(result.charts)} charts built; index: {result.index}")
+        click.echo(f"{chart.name:<24} {chart.version:<10} {chart.digest}  {shown_path(chart.path) if chart.path else ''}")
+    click.echo(f"{len(result.charts)} charts built; index: {shown_path(result.index) if result.index else '-'}")
 
 
 COMMANDS = [build_command]

@@ -11,7 +11,8 @@ from toolkit.adapters.api_specs import parse_kube_minor
 from toolkit.adapters.helm import Helm
 from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import (
-    InputPath,
+    ChartArgument,
+    chart_folders,
     echo_json,
     helm_option,
     output_option,
@@ -24,7 +25,7 @@ from toolkit.errors import ValidationFailed
 
 
 @click.command("lint", epilog="Example: tke-catalog lint charts/platform/cilium")
-@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
+@click.argument("charts", nargs=-1, type=ChartArgument(), metavar="[CHART|APP]...")
 @click.option("--no-helm", is_flag=True, help="Skip helm lint/template (our rules only, no helm needed).")
 @click.option("--kube-version", "kube_version", metavar="VERSION",
               help="Check renderings against this Kubernetes version's API only (default: every supported "
@@ -36,11 +37,11 @@ from toolkit.errors import ValidationFailed
 @helm_option
 @root_option
 @output_option("text", "json")
-def lint_command(charts: tuple[Path, ...], no_helm: bool, kube_version: str | None, profile: str, jobs: int,
+def lint_command(charts: tuple[str, ...], no_helm: bool, kube_version: str | None, profile: str, jobs: int,
                  helm: str | None, root: Path | None, output: str) -> None:
     """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
     settings = settings_from(root, helm)
-    folders = list(charts) or find_chart_dirs(settings.charts_dir)
+    folders = chart_folders(charts, settings.root) or find_chart_dirs(settings.charts_dir)
     catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None
     result = lint(folders, root=settings.root, catalog_file=catalog,
                   helm=None if no_helm else Helm(settings.helm, source=settings.helm_source), jobs=jobs,

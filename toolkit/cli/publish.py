@@ -16,7 +16,8 @@ from toolkit.actions.publish import (
 )
 from toolkit.adapters.project import find_chart_dirs
 from toolkit.cli._common import (
-    InputPath,
+    ChartArgument,
+    chart_folders,
     echo_json,
     output_option,
     root_option,
@@ -37,7 +38,7 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
 
 
 @click.command("publish", epilog="Example: tke-catalog publish --registry oci://127.0.0.1:5000/tke --plain-http")
-@click.argument("charts", nargs=-1, type=InputPath(file_okay=False))
+@click.argument("charts", nargs=-1, type=ChartArgument(), metavar="[CHART|APP]...")
 @click.option("--registry", required=True, metavar="oci://HOST[:PORT]/PATH", help="Where to push the charts.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True, help="Charts pushed in parallel.")
 @registry_options
@@ -47,7 +48,7 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
               help=f"Lock file to update [default: ROOT/{LOCK_FILE}].")
 @root_option
 @output_option("text", "json")
-def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: RegistryAccess, force: bool,
+def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: RegistryAccess, force: bool,
                     dry_run: bool, lock: Path | None,
                     root: Path | None, output: str) -> None:
     """Push the charts (default: every chart under charts/) to an OCI registry, skipping unchanged ones.
@@ -56,8 +57,9 @@ def publish_command(charts: tuple[Path, ...], registry: str, jobs: int, access: 
     `--dry-run` writes nothing: use it in CI to check that changed charts got a version bump.
     """
     settings = settings_from(root)
+    folders = chart_folders(charts, settings.root) or find_chart_dirs(settings.charts_dir)  # input first
     target, client = access.connect(registry, jobs=jobs)
-    built = package_charts(list(charts) or find_chart_dirs(settings.charts_dir), epoch=settings.source_date_epoch,
+    built = package_charts(folders, epoch=settings.source_date_epoch,
                            cache=settings.cache / "archives")
     live = settings.is_terminal and output == "text"
     done: list[ChartPublish] = []
