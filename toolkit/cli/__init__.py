@@ -74,7 +74,9 @@ class _ToolkitGroup(click.Group):
             if debug:
                 raise
             if not exc.silent:
-                click.echo(f"error: {exc}", err=True)
+                from toolkit.cli._style import painted_lines
+
+                click.echo(painted_lines(f"error: {exc}", err=True), err=True)
             _failure_document(ctx, exc)
             raise click.exceptions.Exit(exit_code_for(exc)) from None
         except BrokenPipeError:

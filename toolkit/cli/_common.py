@@ -164,10 +164,12 @@ def render_findings(findings: Iterable[Finding]) -> None:
     shown = list(findings)
     errors = [f for f in shown if f.severity is Severity.ERROR]
     others = [f for f in shown if f.severity is not Severity.ERROR]
+    from toolkit.cli._style import painted_lines
+
     if others:
-        click.echo(format_findings(others))
+        click.echo(painted_lines(format_findings(others)))
     if errors:
-        click.echo(format_findings(errors), err=True)
+        click.echo(painted_lines(format_findings(errors), err=True), err=True)
 
 
 def default_kubeconfig() -> Path | None:

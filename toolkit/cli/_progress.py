@@ -50,6 +50,8 @@ class Progress:
         self._drawn = len(self._lines)
 
     def finish(self) -> None:
-        """Leave the last state of every line on screen."""
+        """Take the live block off the screen: the verb's final list says the same once (not twice)."""
         with self._lock:
+            if self.live:
+                self._erase()
             self._drawn = 0

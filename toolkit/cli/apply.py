@@ -20,6 +20,7 @@ from toolkit.cli._common import (
 )
 from toolkit.cli._progress import Progress
 from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._style import painted_lines
 from toolkit.errors import UsageError
 
 
@@ -83,7 +84,7 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
                          hint="review `tke-catalog plan` first, then pass --yes")
 
     def confirm(plan: ReleasePlan) -> bool:
-        click.echo(render_table(plan), err=output == "json")
+        click.echo(painted_lines(render_table(plan), err=output == "json"), err=output == "json")
         return yes or click.confirm("Apply these changes?", default=False, err=True)
 
     charts = access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file)
@@ -104,7 +105,8 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
             if release in not_started:
                 continue
             detail = release.error or (f"because {release.because} failed" if release.because else "")
-            click.echo(f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip())
+            click.echo(painted_lines(
+                f"{release.outcome.value:<12} {release.namespace + '/' + release.name:<40} {detail}".rstrip()))
         if not_started:
             click.echo(f"{'not started':<12} {', '.join(r.name for r in not_started)}")
         summary = result.as_dict()["summary"]

@@ -123,8 +123,10 @@ def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None,
     finally:
         close_sessions()
     if view is None and output == "table":
+        from toolkit.cli._style import painted_lines
+
         render_findings(outcome.findings)
-        click.echo(render_plan(outcome.plan, output))
+        click.echo(painted_lines(render_plan(outcome.plan, output)))
     elif view is None and output == "json":  # findings go inside the document: nothing else on stdout
         echo_json(plan_as_dict(outcome.plan, findings=outcome.findings))
     elif view is None:
