@@ -54,6 +54,7 @@ def test_status_history_rollback_and_uninstall(project: ApplyProject) -> None:
     gone = verb(project, "uninstall", "--yes", "--allow-critical-removal", "-o", "json")
     assert gone.exit_code == 0, gone.output
     order = [r["release"].split("/")[1] for r in json.loads(gone.stdout)["releases"]]
-    assert order.index("addon-a") < order.index("dns") < order.index("net") < order.index("node-config")
+    assert order.index("addon-b") < order.index("addon-a") < order.index("dns") < order.index("net") \
+        < order.index("node-config")  # the install order backwards: addon-b depends on addon-a
     assert project.releases() == {}
     assert json.loads(verb(project, "status", "-o", "json").stdout)["releases"] == []

@@ -161,3 +161,17 @@ def test_a_halting_failure_starts_nothing_more_and_skips_the_rest_with_its_reaso
     assert {k: (o.status, o.because) for k, o in outcomes.items() if k != "a"} == {
         "b": (JobStatus.SKIPPED, "the cluster stopped answering"),
         "c": (JobStatus.SKIPPED, "the cluster stopped answering")}
+
+
+def test_a_wrapped_helm_error_saying_connection_refused_halts_the_run() -> None:
+    from toolkit.actions.apply import _unreachable
+    from toolkit.errors import ClusterError, HelmError, OperationalError
+
+    helm = HelmError("helm upgrade failed", stderr="Error: Kubernetes cluster unreachable: Get \"https://127.0.0.1:1/version\": "
+                                                   "dial tcp 127.0.0.1:1: connect: connection refused")
+    wrapped = OperationalError("helm upgrade failed")
+    wrapped.__cause__ = helm
+    reason = _unreachable(wrapped)
+    assert reason is not None and reason.startswith("the cluster stopped answering: Error: Kubernetes cluster unreachable")
+    assert _unreachable(OperationalError("a chart failed to render")) is None
+    assert _unreachable(ClusterError("GET /x: HTTP 403: forbidden", status=403)) is None

@@ -58,6 +58,7 @@ from toolkit.errors import (
     InputError,
     InventoryCorrupt,
     LeaseLost,
+    OperationalError,
 )
 
 __all__ = [
@@ -154,8 +155,11 @@ def apply_plan(plan: ReleasePlan, *, helm: HelmLike, inventory: InventoryStore, 
 
 
 def _unreachable(error: BaseException | None) -> str | None:
-    """`the cluster stopped answering: ...` when a release's error says no API server answered."""
-    if not isinstance(error, (ClusterError, HelmError)):  # a Lease not renewed for want of an answer counts
+    """`the cluster stopped answering: ...` when a release's error (or the helm or API error it wraps)
+    says no API server answered; a Lease not renewed for want of an answer counts."""
+    while error is not None and not isinstance(error, (ClusterError, HelmError)):
+        error = error.__cause__ if isinstance(error, OperationalError) else None
+    if error is None:
         return None
     said = error.stderr if isinstance(error, HelmError) and error.stderr else error.message
     if isinstance(error, ClusterError) and error.status is not None or not says_unreachable(said):

@@ -12,6 +12,7 @@ from toolkit.actions.session import ClusterSession
 from toolkit.core.catalog import TIERS
 from toolkit.core.cluster import Cluster
 from toolkit.core.helm_release import DeployedRelease
+from toolkit.core.waves import plan_waves
 from toolkit.errors import ConflictError, InputError, UsageError
 
 __all__ = ["StatusRow", "cluster_name", "cluster_version", "release_history", "release_status", "rollback_release", "uninstall_all"]
@@ -129,17 +130,30 @@ def rollback_release(session: ClusterSession, cluster: str, release: str, revisi
 
 def uninstall_all(session: ClusterSession, cluster: str, root: Path, *, allow_critical_removal: bool, timeout: str,
                   progress: Callable[[str], None], lock_timeout: float = 0.0) -> list[tuple[str, str]]:
-    """Uninstall every release the Cluster's inventory lists, addons first and the network last (the
-    reverse of the tiers), under the Lease; critical apps (the CNI, DNS) only with
+    """Uninstall every release the Cluster's inventory lists in the reverse of the install order (addons
+    first, dependents before what they depend on, the network last), under the Lease; critical apps (the CNI, DNS) only with
     `allow_critical_removal`. Returns (namespace/name, outcome) in the order they went."""
     from toolkit.adapters.project import load_catalog
 
     catalog = load_catalog(root)
     entries = _entries(session, cluster)
 
+    def key(entry: dict[str, Any]) -> str:
+        return f"{entry['namespace']}/{entry['name']}"
+
     def tier(entry: dict[str, Any]) -> int:
         app = catalog.get(str(entry.get("app", "")))
         return app.tier_index if app is not None else len(TIERS) - 1
+
+    # the install order's waves (tiers, then dependsOn), walked backwards: dependents go first
+    by_app = {str(e.get("app", "")): key(e) for e in entries}
+
+    def needs(entry: dict[str, Any]) -> list[str]:
+        app = catalog.get(str(entry.get("app", "")))
+        return [by_app[d] for d in (app.depends_on if app is not None else ()) if d in by_app]
+
+    deps = {key(e): needs(e) for e in entries}
+    waves = plan_waves(deps, {key(e): tier(e) for e in entries})
 
     critical = [e for e in entries if (app := catalog.get(str(e.get("app", "")))) is not None and app.critical]
     if critical and not allow_critical_removal:
@@ -151,7 +165,7 @@ def uninstall_all(session: ClusterSession, cluster: str, root: Path, *, allow_cr
     done: list[tuple[str, str]] = []
     try:
         inventory = session.inventory_for(cluster)
-        for entry in sorted(entries, key=lambda e: (-tier(e), str(e["namespace"]), str(e["name"]))):
+        for entry in sorted(entries, key=lambda e: (-waves[key(e)], key(e))):
             namespace, name = str(entry["namespace"]), str(entry["name"])
             record = _newest(session, namespace, name)
             if record is not None and record.owner not in (None, cluster):

@@ -72,6 +72,10 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
     if dry_run:
         from toolkit.cli.plan import show_plan
 
+        if source.suffix == ".json":
+            raise UsageError("apply --dry-run takes a Cluster file: a saved plan already is the dry run",
+                             hint="`tke-catalog plan CLUSTER.yaml --kubeconfig K` shows it again against the cluster")
+
         click.echo("apply --dry-run is `tke-catalog plan` against the cluster: nothing is changed", err=True)
         show_plan(source, root=root, state_file=None, output="table" if output == "text" else output, out_file=None,
                   detailed_exitcode=False, allow_critical_removal=allow_critical_removal,
@@ -89,6 +93,8 @@ def apply_command(source: Path, kubeconfig: Path | None, context: str | None, co
 
     charts = access.chart_source(settings.root, settings.cache, registry=registry, lock_file=lock_file)
     progress = Progress(live=settings.is_terminal and output == "text", err=output == "json")
+    if registry is None:  # say where the charts come from: not what was published, unless asked
+        progress(f"charts from the working tree at {settings.root} (pass --registry to install what was published)")
     options = ApplyOptions(concurrency=concurrency, prune=prune, wait=wait, timeout=timeout,
                            lock_timeout=lock_timeout, take_over=release_names(take_over), check_objects=check_objects,
                            rebuild_inventory=rebuild_inventory)

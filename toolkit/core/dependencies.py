@@ -129,7 +129,7 @@ def lock_digest(reqs: Sequence[Requirement], locked: Sequence[Locked]) -> str:
 
 def _yaml_scalar(text: str) -> str:
     """A YAML scalar as Go's YAML marshaller writes a string: plain when safe, else double-quoted."""
-    plain = text and text.strip() == text and not text[0] in "-?:,[]{}#&*!|>'\"%@`" and \
+    plain = text and text.strip() == text and text[0] not in "-?:,[]{}#&*!|>'\"%@`" and \
         ": " not in text and " #" not in text and text.lower() not in {"true", "false", "null", "yes", "no", "~"}
     if plain:
         try:
