@@ -9,6 +9,7 @@ was named.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from toolkit.errors import CatalogError, InputError, SchemaError, UsageError
 if TYPE_CHECKING:
     from toolkit.core.catalog import Catalog
 
-__all__ = ["bundled_root", "find_chart_dirs", "load_catalog", "load_schema", "resolve_root"]
+__all__ = ["bundled_root", "chart_folders", "find_chart_dirs", "load_catalog", "load_schema", "resolve_root"]
 
 _CATALOG_FILE = Path("catalog") / "catalog.yaml"
 
@@ -112,3 +113,28 @@ def find_chart_dirs(charts_root: Path) -> list[Path]:
     if not charts_root.is_dir():
         raise InputError(f"{charts_root}: no charts folder", hint="run from the project root or pass --root")
     return sorted(p.parent for p in charts_root.glob("*/*/Chart.yaml"))
+
+
+def chart_folders(values: Iterable[str], root: Path) -> list[Path]:
+    """Each value as a chart folder: a folder that exists, else a catalog app's chart folders (every
+    line); InputError (exit 3) for anything else, with the nearest app name."""
+    folders: list[Path] = []
+    catalog = None
+    for value in values:
+        path = Path(value)
+        if path.is_dir():
+            folders.append(path)
+            continue
+        if path.exists():
+            raise InputError(f"{value}: not a chart folder", hint="pass a folder holding Chart.yaml")
+        if catalog is None:
+            catalog = load_catalog(root)
+        app = catalog.get(value) if "/" not in value else None
+        if app is None:
+            from toolkit.core.schema import did_you_mean
+
+            guess = did_you_mean(value, [a.name for a in catalog.apps]) if "/" not in value else None
+            raise InputError(f"{value}: no such folder, nor a catalog app of that name",
+                             hint=f"did you mean {guess}?" if guess else "check the path")
+        folders += [root / folder for folder in app.chart_folders]
+    return folders

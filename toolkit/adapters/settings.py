@@ -30,6 +30,8 @@ class Settings:
     is_terminal: bool
     helm_source: str = ""
     """Where `helm` came from, for messages: `--helm`, `TKE_CATALOG_HELM`, `PATH` or the cached build."""
+    bundled_fallback: bool = False
+    """No project was named or found from the working directory: `root` is the bundled catalog."""
 
     @property
     def catalog_file(self) -> Path:
@@ -79,17 +81,38 @@ def load_settings(*, root: Path | None = None, is_terminal: bool = False, helm: 
 
     The project root follows `toolkit.adapters.project.resolve_root`, the one rule every verb uses;
     `helm` is the `--helm` flag, which wins over the environment."""
+    from toolkit.adapters.project import bundled_root
+
     env = dict(os.environ)
     cache = Path(env.get("TKE_CATALOG_CACHE") or Path.home() / ".cache" / "tke-catalog")
     helm_path, helm_source = _helm(env, cache, helm)
+    found = resolve_root(root, env.get("TKE_CATALOG_ROOT"), Path.cwd())
     return Settings(
-        root=resolve_root(root, env.get("TKE_CATALOG_ROOT"), Path.cwd()),
+        root=found,
         cache=cache,
         helm=helm_path,
         source_date_epoch=_epoch(env),
-        is_terminal=is_terminal,
+        # a terminal that cannot move the cursor (TERM=dumb: editors' shells, some CI logs) gets plain lines
+        is_terminal=is_terminal and env.get("TERM", "") != "dumb",
         helm_source=helm_source,
+        bundled_fallback=root is None and not env.get("TKE_CATALOG_ROOT") and found == bundled_root()
+        and not Path.cwd().resolve().is_relative_to(found),
     )
+
+
+def colour_wanted() -> bool:
+    """False when the user turned colour off: `NO_COLOR` set (no-color.org) or `TERM=dumb`."""
+    return not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
+
+
+def default_kubeconfig() -> Path | None:
+    """The kubeconfig apply would use when none is named: the first of KUBECONFIG, else ~/.kube/config."""
+    named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    home = Path.home() / ".kube" / "config"
+    return Path(named) if named else home if home.exists() else None
+
+
+__all__ += ["colour_wanted", "default_kubeconfig"]
 
 
 # --- registry credentials and the config files helm and docker keep them in -------------------------

@@ -65,33 +65,6 @@ class ChartArgument(click.ParamType):  # type: ignore[type-arg]
         return str(value)
 
 
-def chart_folders(values: Iterable[str], root: Path) -> list[Path]:
-    """Each value as a chart folder: a folder that exists, else a catalog app's chart folders (every
-    line); InputError (exit 3) for anything else, with the nearest app name."""
-    folders: list[Path] = []
-    catalog = None
-    for value in values:
-        path = Path(value)
-        if path.is_dir():
-            folders.append(path)
-            continue
-        if path.exists():
-            raise InputError(f"{value}: not a chart folder", hint="pass a folder holding Chart.yaml")
-        if catalog is None:
-            from toolkit.adapters.project import load_catalog
-
-            catalog = load_catalog(root)
-        app = catalog.get(value) if "/" not in value else None
-        if app is None:
-            from toolkit.core.schema import did_you_mean
-
-            guess = did_you_mean(value, [a.name for a in catalog.apps]) if "/" not in value else None
-            raise InputError(f"{value}: no such folder, nor a catalog app of that name",
-                             hint=f"did you mean {guess}?" if guess else "check the path")
-        folders += [root / folder for folder in app.chart_folders]
-    return folders
-
-
 def output_option(*choices: str) -> Callable[[F], F]:
     """`--output/-o` with the given formats, the first being the default."""
     return click.option("--output", "-o", "output", type=click.Choice(choices), default=choices[0],
@@ -114,13 +87,8 @@ def helm_option(func: F) -> F:
 
 def settings_from(root: Path | None, helm: str | None = None) -> Settings:
     """Settings for this run, knowing whether stdout is a terminal; `helm` is the `--helm` flag."""
-    from toolkit.adapters.project import bundled_root
-
-    # a terminal that cannot move the cursor (TERM=dumb: editors' shells, some CI logs) gets plain lines
-    terminal = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
-    settings = load_settings(root=root, is_terminal=terminal, helm=helm)
-    if root is None and not os.environ.get("TKE_CATALOG_ROOT") and settings.root == bundled_root() \
-            and not Path.cwd().resolve().is_relative_to(settings.root):
+    settings = load_settings(root=root, is_terminal=sys.stdout.isatty(), helm=helm)
+    if settings.bundled_fallback:
         click.echo(f"note: no catalog/catalog.yaml here or above: using the bundled catalog at {settings.root} "
                    "(pass --root or set TKE_CATALOG_ROOT)", err=True)
     return settings
@@ -170,10 +138,3 @@ def render_findings(findings: Iterable[Finding]) -> None:
         click.echo(painted_lines(format_findings(others)))
     if errors:
         click.echo(painted_lines(format_findings(errors), err=True), err=True)
-
-
-def default_kubeconfig() -> Path | None:
-    """The kubeconfig apply would use when none is named (plan reads the cluster only when given one)."""
-    named = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    home = Path.home() / ".kube" / "config"
-    return Path(named) if named else home if home.exists() else None

@@ -4,10 +4,11 @@ pure renderers stay plain."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
+
+from toolkit.adapters.settings import colour_wanted
 
 __all__ = ["colour_on", "painted_lines"]
 
@@ -22,7 +23,7 @@ def _stream(err: bool) -> object:
 
 def colour_on(err: bool = False) -> bool:
     """Whether to colour what goes to stdout (or stderr with `err`)."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM", "") == "dumb":
+    if not colour_wanted():
         return False
     return bool(getattr(_stream(err), "isatty", lambda: False)())
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from toolkit.adapters.settings import default_kubeconfig
 from toolkit.cli._common import (
     Duration,
     InputPath,
-    default_kubeconfig,
     echo_json,
     helm_option,
     output_option,

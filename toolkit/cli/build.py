@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from toolkit.actions.build import build
+from toolkit.adapters.project import chart_folders
 from toolkit.cli._common import (
     ChartArgument,
-    chart_folders,
     echo_json,
     output_option,
     root_option,

@@ -9,10 +9,9 @@ import click
 from toolkit.actions.lint import lint
 from toolkit.adapters.api_specs import parse_kube_minor
 from toolkit.adapters.helm import Helm
-from toolkit.adapters.project import find_chart_dirs
+from toolkit.adapters.project import chart_folders, find_chart_dirs
 from toolkit.cli._common import (
     ChartArgument,
-    chart_folders,
     echo_json,
     helm_option,
     output_option,

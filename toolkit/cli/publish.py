@@ -14,10 +14,9 @@ from toolkit.actions.publish import (
     publish,
     write_lock,
 )
-from toolkit.adapters.project import find_chart_dirs
+from toolkit.adapters.project import chart_folders, find_chart_dirs
 from toolkit.cli._common import (
     ChartArgument,
-    chart_folders,
     echo_json,
     output_option,
     root_option,

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from toolkit.adapters.settings import default_kubeconfig
 from toolkit.cli._common import (
     InputPath,
-    default_kubeconfig,
     echo_json,
     helm_option,
     output_option,
