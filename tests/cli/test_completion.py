@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VERBS = ["apply", "apps", "build", "deps", "diff", "history", "images", "lint", "matrix", "mirror", "plan", "publish", "pull",
+VERBS = ["apply", "apps", "build", "controller", "deps", "diff", "history", "images", "lint", "matrix", "mirror", "plan", "publish", "pull",
          "rollback", "scheduler-config", "status", "template", "uninstall", "validate"]
 
 

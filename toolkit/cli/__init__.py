@@ -39,7 +39,7 @@ _VERBS = {
     "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
     "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler", "images": "images",
     "deps": "deps", "mirror": "mirror", "status": "releases", "history": "releases", "rollback": "releases",
-    "uninstall": "releases", "template": "render", "diff": "render",
+    "uninstall": "releases", "template": "render", "diff": "render", "controller": "controller",
 }
 
 

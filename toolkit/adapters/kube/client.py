@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,42 @@ class KubeClient:
 
     def get(self, path: str) -> Any:
         return self.request("GET", path, ok_missing=True)
+
+    def watch(self, path: str, resource_version: str, *, timeout: int = 60) -> Iterator[dict[str, Any]]:
+        """The watch events (`{"type", "object"}`) of the collection `path` after `resource_version`,
+        streamed as the API server sends them, until it ends the watch (after about `timeout` s) or an
+        error: an expired version comes back as an ERROR event (410), a lost connection as ClusterError."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        query = f"watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout}&resourceVersion={resource_version}"
+        server = self.server
+        with translate([((HTTPError, OSError), lambda exc: ClusterError(
+                f"the watch of {path} on {server} broke ({type(exc).__name__})",
+                hint="check that the cluster is up; the watch is started again"))]):
+            try:
+                _, url, headers, _, _ = self._api.param_serialize(
+                    "GET", f"{path}?{query}", header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"])
+                response = self._api.call_api("GET", url, header_params=headers,
+                                              _request_timeout=(_TIMEOUT[0], timeout + 30))
+            except ApiException as exc:
+                self._failed("GET", path, int(exc.status or 0), exc.body or exc.reason or "", False)
+                return
+            if not 200 <= int(response.status) < 300:
+                self._failed("GET", path, int(response.status), response.read() or response.reason or "", False)
+                return
+            stream = response.response
+            pending = b""
+            try:
+                for chunk in stream.stream(65536, decode_content=True):
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            yield json.loads(line)
+            finally:
+                stream.release_conn()
 
     def version(self) -> str:
         """The server's gitVersion (also the reachability check)."""

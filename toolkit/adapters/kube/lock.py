@@ -23,7 +23,7 @@ from toolkit.adapters.kube.inventory import inventory_name
 from toolkit.core.helm_release import holder_label
 from toolkit.errors import LeaseLost, LockHeld, ObjectConflict, OperationalError
 
-__all__ = ["ApplyLock", "holder_is_dead"]
+__all__ = ["ApplyLock", "holder_is_dead", "lease_expired", "new_identity"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -54,6 +54,20 @@ def holder_is_dead(holder: str) -> bool:
     return False
 
 
+def new_identity() -> str:
+    """A holder identity `host/pid-N/uuid`: `holder_is_dead` can tell when its process is gone."""
+    return f"{socket.gethostname()}/pid-{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+def lease_expired(lease: dict[str, Any], now: datetime.datetime, default_duration: int = 30) -> bool:
+    """Whether a Lease's holder stopped renewing it (or was killed on this host)."""
+    spec = lease.get("spec") or {}
+    renewed = _parse(spec.get("renewTime"))
+    return renewed is None or now > renewed + datetime.timedelta(
+        seconds=int(spec.get("leaseDurationSeconds") or default_duration)) or holder_is_dead(
+        str(spec.get("holderIdentity") or ""))
+
+
 def _parse(text: str | None) -> datetime.datetime | None:
     if not text:
         return None
@@ -69,10 +83,14 @@ class ApplyLock:
     """Hold the Lease `tke-catalog-apply-<cluster>` in `namespace` for the duration of an apply."""
 
     def __init__(self, kube: KubeClient, cluster: str, *, namespace: str = "kube-system",
-                 duration: int = 30, clock: Callable[[], datetime.datetime] = _now) -> None:
+                 duration: int = 30, clock: Callable[[], datetime.datetime] = _now, purpose: str = "apply",
+                 identity: str | None = None, labels: dict[str, str] | None = None,
+                 annotations: dict[str, str] | None = None) -> None:
         self.kube, self.namespace, self.duration, self.clock = kube, namespace, duration, clock
-        self.name = inventory_name(cluster).replace("inventory", "apply")
-        self.identity = f"{socket.gethostname()}/pid-{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self.name = inventory_name(cluster).replace("inventory", purpose)
+        self.identity = identity or new_identity()
+        self.labels = {"app.kubernetes.io/managed-by": "tke-catalog", **(labels or {})}
+        self.annotations = dict(annotations or {})
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
@@ -82,8 +100,9 @@ class ApplyLock:
 
     def _body(self, version: str | None, acquired: str) -> dict[str, Any]:
         now = self.clock().strftime(_FORMAT)
-        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace,
-                                "labels": {"app.kubernetes.io/managed-by": "tke-catalog"}}
+        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace, "labels": dict(self.labels)}
+        if self.annotations:
+            meta["annotations"] = dict(self.annotations)
         if version:
             meta["resourceVersion"] = version
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta,
@@ -101,9 +120,7 @@ class ApplyLock:
                 return "another apply (just now)"
         spec = lease.get("spec") or {}
         holder = spec.get("holderIdentity")
-        renewed = _parse(spec.get("renewTime"))
-        expired = renewed is None or self.clock() > renewed + datetime.timedelta(
-            seconds=int(spec.get("leaseDurationSeconds") or self.duration)) or holder_is_dead(str(holder or ""))
+        expired = lease_expired(lease, self.clock(), self.duration)
         if holder and holder != self.identity and not expired:
             return f"{holder} (renewed {spec.get('renewTime')})"
         try:
@@ -129,6 +146,11 @@ class ApplyLock:
         self._renewed_at = time.monotonic()
         self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewer", daemon=True)
         self._renewer.start()
+
+    @property
+    def lost(self) -> str | None:
+        """Why the Lease is no longer ours (the renewer found it deleted or taken), or None."""
+        return self._lost
 
     def _check_ours(self, lease: dict[str, Any] | None) -> None:
         """LeaseLost (remembered) unless `lease` is still held by us."""
