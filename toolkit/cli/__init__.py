@@ -33,13 +33,29 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 
-# verb -> module of toolkit.cli that defines it; modules are imported only when their verb runs, so
-# `tke-catalog plan` never pays for importing helm or registry code.
+# verb -> (module of toolkit.cli that defines it, its line in `tke-catalog --help`). Modules are imported
+# only when their verb runs, and the top-level help reads this table instead of importing every verb.
 _VERBS = {
-    "lint": "lint", "build": "build", "publish": "publish", "pull": "pull", "validate": "plan",
-    "plan": "plan", "apply": "apply", "apps": "apps", "matrix": "matrix", "scheduler-config": "scheduler", "images": "images",
-    "deps": "deps", "mirror": "mirror", "status": "releases", "history": "releases", "rollback": "releases",
-    "uninstall": "releases", "template": "render", "diff": "render", "controller": "controller",
+    "lint": ("lint", "Lint charts: our rules, helm lint, every rendering."),
+    "build": ("build", "Package charts into reproducible archives."),
+    "publish": ("publish", "Push charts to an OCI registry; write catalog.lock."),
+    "pull": ("pull", "Fetch one chart, verify its digests, unpack it."),
+    "deps": ("deps", "Fetch charts' dependencies, write Chart.lock."),
+    "validate": ("plan", "Check a Cluster file (every error at once)."),
+    "plan": ("plan", "Resolve a Cluster's apps into a release plan."),
+    "apply": ("apply", "Converge a cluster to its Cluster's plan."),
+    "diff": ("render", "Show what an apply would change."),
+    "template": ("render", "Print the manifests the releases render to."),
+    "status": ("releases", "List what the Cluster installed."),
+    "history": ("releases", "List the revisions of one release."),
+    "rollback": ("releases", "Roll one release back to a revision."),
+    "uninstall": ("releases", "Uninstall everything the Cluster installed."),
+    "apps": ("apps", "Edit a Cluster file's app list in place."),
+    "matrix": ("matrix", "Which chart version serves which Kubernetes minor."),
+    "images": ("images", "List every container image the charts run."),
+    "mirror": ("mirror", "Copy images and charts into your registry."),
+    "scheduler-config": ("scheduler", "Print the scheduler config the apps' extenders need."),
+    "controller": ("controller", "Keep every Cluster object's apps converged."),
 }
 
 
@@ -50,11 +66,19 @@ class _ToolkitGroup(click.Group):
         return sorted(_VERBS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = _VERBS.get(cmd_name)
-        if module is None:
+        entry = _VERBS.get(cmd_name)
+        if entry is None:
             return None
-        commands = importlib.import_module(f"toolkit.cli.{module}").COMMANDS
-        return next((c for c in commands if c.name == cmd_name), None)
+        commands = importlib.import_module(f"toolkit.cli.{entry[0]}").COMMANDS
+        command: click.Command | None = next((c for c in commands if c.name == cmd_name), None)
+        if command is not None:
+            command.short_help = entry[1]
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The verbs and their lines from `_VERBS`: the top-level help imports no verb module."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in _VERBS.items()])
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """Verb names for shell completion without importing every verb's module (click's default

@@ -6,17 +6,19 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from toolkit.actions.registry_access import RegistryAccess
 from toolkit.adapters.settings import REGISTRY_USERNAME_ENV
 from toolkit.cli._common import InputPath
 
+if TYPE_CHECKING:
+    from toolkit.actions.registry_access import RegistryAccess
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["RegistryAccess", "registry_options"]
+__all__ = ["registry_options"]
 
 
 @functools.cache
@@ -30,7 +32,11 @@ def registry_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        access = RegistryAccess(
+        from toolkit.actions.registry_access import (
+            RegistryAccess,  # here, not at import: --help stays light
+        )
+
+        access: RegistryAccess = RegistryAccess(
             plain_http=kwargs.pop("plain_http"), insecure_skip_tls_verify=kwargs.pop("insecure_skip_tls_verify"),
             ca_file=kwargs.pop("ca_file"), username=kwargs.pop("username"),
             password_reader=_stdin_password if kwargs.pop("password_stdin") else None)

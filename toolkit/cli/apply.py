@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,9 +20,12 @@ from toolkit.cli._common import (
     settings_from,
 )
 from toolkit.cli._progress import Progress
-from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._registry import registry_options
 from toolkit.cli._style import painted_lines
 from toolkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from toolkit.actions.registry_access import RegistryAccess
 
 
 @click.command("apply", epilog="Example: tke-catalog apply cluster.yaml --kubeconfig ~/.kube/cls-demo --registry oci://127.0.0.1:5000/tke --plain-http --yes")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from toolkit.actions import apps as actions
-from toolkit.actions.apps import AppsChange, Validator
 from toolkit.cli._common import (
     InputPath,
     echo_json,
@@ -18,9 +16,12 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
-from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.core.cluster_edit import AppEntry
+from toolkit.cli._registry import registry_options
 from toolkit.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from toolkit.actions.apps import AppsChange, Validator
+    from toolkit.actions.registry_access import RegistryAccess
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,9 +47,10 @@ def _common(func: F) -> F:
 
 
 def _validator(root: Path | None, access: RegistryAccess) -> Validator:
-
     settings = settings_from(root)
-    return actions.cluster_validator(settings.root, access.chart_source(settings.root, settings.cache))
+    from toolkit.actions.apps import cluster_validator  # when a command runs, not for --help
+
+    return cluster_validator(settings.root, access.chart_source(settings.root, settings.cache))
 
 
 def _render(change: AppsChange, output: str, dry_run: bool) -> None:
@@ -90,9 +92,13 @@ def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                 version: str | None, repo: str | None, namespace: str | None, values_file: Path | None,
                 set_values: tuple[str, ...], depends_on: tuple[str, ...]) -> None:
     """Append app NAME to CLUSTER.yaml's bootstrapApps."""
+    from toolkit.core.cluster_edit import AppEntry
+
     entry = AppEntry(name=name, chart=chart, version=version, repo=repo, namespace=namespace,
                      set_values=set_values, depends_on=depends_on)
-    _render(actions.add_app(cluster_file, entry, values_file=values_file, validate=_validator(root, access),
+    from toolkit.actions.apps import add_app
+
+    _render(add_app(cluster_file, entry, values_file=values_file, validate=_validator(root, access),
                             dry_run=dry_run), output, dry_run)
 
 
@@ -101,7 +107,9 @@ def add_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
 def remove_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:
     """Remove app NAME from CLUSTER.yaml's bootstrapApps."""
-    _render(actions.remove_app(cluster_file, name, validate=_validator(root, access),
+    from toolkit.actions.apps import remove_app
+
+    _render(remove_app(cluster_file, name, validate=_validator(root, access),
                                  dry_run=dry_run), output, dry_run)
 
 
@@ -115,7 +123,9 @@ def set_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str, version: str | None,
                 set_values: tuple[str, ...], unset_keys: tuple[str, ...], values_file: Path | None) -> None:
     """Change app NAME's chart version, values[] entries or rawValues."""
-    _render(actions.set_app(cluster_file, name, version=version, set_values=set_values, unset_keys=unset_keys,
+    from toolkit.actions.apps import set_app
+
+    _render(set_app(cluster_file, name, version=version, set_values=set_values, unset_keys=unset_keys,
                             values_file=values_file, validate=_validator(root, access),
                                  dry_run=dry_run), output, dry_run)
 
@@ -125,7 +135,9 @@ def set_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
 def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:
     """Trim the catalog's default app NAME (adds it to spec.features.disabledApps)."""
-    _render(actions.disable_app(cluster_file, name, validate=_validator(root, access),
+    from toolkit.actions.apps import disable_app
+
+    _render(disable_app(cluster_file, name, validate=_validator(root, access),
                                  dry_run=dry_run), output, dry_run)
 
 
@@ -134,7 +146,9 @@ def disable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | N
 def enable_command(cluster_file: Path, name: str, dry_run: bool, root: Path | None,
                    access: RegistryAccess, output: str) -> None:
     """Bring back the default app NAME (removes it from spec.features.disabledApps)."""
-    _render(actions.enable_app(cluster_file, name, validate=_validator(root, access),
+    from toolkit.actions.apps import enable_app
+
+    _render(enable_app(cluster_file, name, validate=_validator(root, access),
                                  dry_run=dry_run), output, dry_run)
 
 

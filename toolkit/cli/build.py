@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from toolkit.actions.build import build
-from toolkit.adapters.project import chart_folders
 from toolkit.cli._common import (
     ChartArgument,
     echo_json,
@@ -26,15 +24,11 @@ from toolkit.cli._common import (
 @output_option("text", "json")
 def build_command(charts: tuple[str, ...], out: Path | None, root: Path | None, output: str) -> None:
     """Package every chart into reproducible archives (SOURCE_DATE_EPOCH sets the fixed mtime)."""
-    settings = settings_from(root)
-    if charts:
-        folders = chart_folders(charts, settings.root)
-    else:
-        from toolkit.adapters.project import (
-            find_chart_dirs,  # the catalog (and its schema library) only if asked
-        )
+    from toolkit.actions.build import build
+    from toolkit.adapters.project import chart_folders, find_chart_dirs
 
-        folders = find_chart_dirs(settings.charts_dir)
+    settings = settings_from(root)
+    folders = chart_folders(charts, settings.root) if charts else find_chart_dirs(settings.charts_dir)
     if out is None:  # in the project, wherever build runs from (not examples/out/); outside it, here
         inside = Path.cwd().resolve().is_relative_to(settings.root)
         out = (settings.root if inside else Path.cwd()) / "out" / "charts"

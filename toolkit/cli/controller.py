@@ -7,11 +7,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from toolkit.cli._common import Duration, helm_option, root_option, settings_from
-from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._registry import registry_options
+
+if TYPE_CHECKING:
+    from toolkit.actions.registry_access import RegistryAccess
 
 
 def _log(line: str) -> None:

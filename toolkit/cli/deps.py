@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.actions.dependencies import (
-    DepsResult,
-    build_dependencies,
-    charts_with_dependencies,
-    folder_archiver,
-    update_dependencies,
-)
-from toolkit.actions.dependency_fetch import NetworkFetcher
 from toolkit.cli._common import (
     InputPath,
     echo_json,
@@ -22,7 +15,11 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
-from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._registry import registry_options
+
+if TYPE_CHECKING:
+    from toolkit.actions.dependencies import DepsResult
+    from toolkit.actions.registry_access import RegistryAccess
 
 __all__ = ["COMMANDS"]
 
@@ -52,8 +49,16 @@ def _render_one(result: DepsResult, heading: bool) -> None:
         click.echo(f"{result.chart}: no dependencies")
 
 
-def _run(action: Callable[..., DepsResult], charts: tuple[Path, ...], root: Path | None, access: RegistryAccess,
-         output: str) -> None:
+def _run(verb: str, charts: tuple[Path, ...], root: Path | None, access: RegistryAccess, output: str) -> None:
+    from toolkit.actions.dependencies import (
+        build_dependencies,
+        charts_with_dependencies,
+        folder_archiver,
+        update_dependencies,
+    )
+    from toolkit.actions.dependency_fetch import NetworkFetcher
+
+    action: Callable[..., DepsResult] = update_dependencies if verb == "update" else build_dependencies
     settings = settings_from(root)
     folders = list(charts) or charts_with_dependencies(settings.charts_dir)
     fetcher = NetworkFetcher(access)
@@ -75,7 +80,7 @@ def deps_group() -> None:
 def update_command(charts: tuple[Path, ...], root: Path | None, access: RegistryAccess, output: str) -> None:
     """Resolve every version range to the highest match, fetch into charts/ and write Chart.lock (each
     CHART, or every catalog chart with dependencies); shows what changed."""
-    _run(update_dependencies, charts, root, access, output)
+    _run("update", charts, root, access, output)
 
 
 @deps_group.command("build", epilog="Example: tke-catalog deps build charts/platform/coredns")
@@ -86,7 +91,7 @@ def update_command(charts: tuple[Path, ...], root: Path | None, access: Registry
 def build_command(charts: tuple[Path, ...], root: Path | None, access: RegistryAccess, output: str) -> None:
     """Fetch exactly what Chart.lock pins into charts/ (refused when Chart.yaml changed since), for each
     CHART or every catalog chart with dependencies (run it after a fresh checkout)."""
-    _run(build_dependencies, charts, root, access, output)
+    _run("build", charts, root, access, output)
 
 
 COMMANDS = [deps_group]

@@ -6,10 +6,6 @@ from pathlib import Path
 
 import click
 
-from toolkit.actions.lint import lint
-from toolkit.adapters.api_specs import parse_kube_minor
-from toolkit.adapters.helm import Helm
-from toolkit.adapters.project import chart_folders, find_chart_dirs
 from toolkit.cli._common import (
     ChartArgument,
     echo_json,
@@ -19,7 +15,6 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
-from toolkit.core.matrix import KUBERNETES_MINORS
 from toolkit.errors import ValidationFailed
 
 
@@ -39,6 +34,12 @@ from toolkit.errors import ValidationFailed
 def lint_command(charts: tuple[str, ...], no_helm: bool, kube_version: str | None, profile: str, jobs: int,
                  helm: str | None, root: Path | None, output: str) -> None:
     """Lint the catalog's charts, schemas and values (all charts and the catalog when none are named)."""
+    from toolkit.actions.lint import lint
+    from toolkit.adapters.api_specs import parse_kube_minor
+    from toolkit.adapters.helm import Helm
+    from toolkit.adapters.project import chart_folders, find_chart_dirs
+    from toolkit.core.matrix import KUBERNETES_MINORS
+
     settings = settings_from(root, helm)
     folders = chart_folders(charts, settings.root) or find_chart_dirs(settings.charts_dir)
     catalog = settings.catalog_file if not charts and settings.catalog_file.is_file() else None

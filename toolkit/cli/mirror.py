@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.actions.mirror import MirrorOutcome, mirror_images, registry_connector
-from toolkit.adapters.files import read_text
 from toolkit.cli._common import InputPath, echo_json, output_option
-from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.core.image_ref import images_of_listing, parse_image
+from toolkit.cli._registry import registry_options
 from toolkit.errors import MirrorFailed, UsageError
+
+if TYPE_CHECKING:
+    from toolkit.actions.mirror import MirrorOutcome
+    from toolkit.actions.registry_access import RegistryAccess
 
 __all__ = ["COMMANDS"]
 
@@ -41,6 +43,10 @@ def _render(outcomes: list[MirrorOutcome], output: str) -> None:
 def mirror_command(images: tuple[str, ...], from_json: Path | None, to: str, access: RegistryAccess,
                    output: str) -> None:
     """Copy images into a registry with their digests unchanged (an air-gapped platform's mirror)."""
+    from toolkit.actions.mirror import mirror_images, registry_connector
+    from toolkit.adapters.files import read_text
+    from toolkit.core.image_ref import images_of_listing, parse_image
+
     names = [*images, *(images_of_listing(read_text(from_json), str(from_json)) if from_json else [])]
     if not names:
         raise UsageError("no images to mirror", hint="name images, or pass --from-json FILE")

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.actions.publish import (
-    LOCK_FILE,
-    ChartPublish,
-    PublishAction,
-    package_charts,
-    publish,
-    write_lock,
-)
-from toolkit.adapters.project import chart_folders, find_chart_dirs
 from toolkit.cli._common import (
     ChartArgument,
     echo_json,
@@ -22,13 +14,19 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
-from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._registry import registry_options
 from toolkit.errors import PublishFailed, VersionConflict
+
+if TYPE_CHECKING:
+    from toolkit.actions.publish import ChartPublish
+    from toolkit.actions.registry_access import RegistryAccess
 
 __all__ = ["COMMANDS"]
 
 
 def _line(chart: ChartPublish, dry_run: bool) -> str:
+    from toolkit.actions.publish import PublishAction
+
     action = chart.action.value
     if dry_run and chart.action is PublishAction.PUSHED:
         action = "would push"
@@ -44,7 +42,7 @@ def _line(chart: ChartPublish, dry_run: bool) -> str:
 @click.option("--force", is_flag=True, help="Overwrite versions already published with other content.")
 @click.option("--dry-run", is_flag=True, help="Only report what would be pushed, skipped or conflicting.")
 @click.option("--lock", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Lock file to update [default: ROOT/{LOCK_FILE}].")
+              help="Lock file to update [default: ROOT/catalog.lock].")
 @root_option
 @output_option("text", "json")
 def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: RegistryAccess, force: bool,
@@ -55,6 +53,15 @@ def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: R
     A version already published with other content fails (bump `version`), unless --force.
     `--dry-run` writes nothing: use it in CI to check that changed charts got a version bump.
     """
+    from toolkit.actions.publish import (
+        LOCK_FILE,
+        PublishAction,
+        package_charts,
+        publish,
+        write_lock,
+    )
+    from toolkit.adapters.project import chart_folders, find_chart_dirs
+
     settings = settings_from(root)
     folders = chart_folders(charts, settings.root) or find_chart_dirs(settings.charts_dir)  # input first
     target, client = access.connect(registry, jobs=jobs)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.actions.pull import pull
 from toolkit.cli._common import echo_json, output_option
-from toolkit.cli._registry import RegistryAccess, registry_options
-from toolkit.core.oci_reference import parse_chart_ref
+from toolkit.cli._registry import registry_options
+
+if TYPE_CHECKING:
+    from toolkit.actions.registry_access import RegistryAccess
 
 __all__ = ["COMMANDS"]
 
@@ -23,6 +25,9 @@ __all__ = ["COMMANDS"]
 @output_option("text", "json")
 def pull_command(ref: str, registry: str, access: RegistryAccess, out: Path, output: str) -> None:
     """Pull NAME (latest release), NAME@VERSION or NAME@sha256:DIGEST and unpack it into OUT/NAME/."""
+    from toolkit.actions.pull import pull
+    from toolkit.core.oci_reference import parse_chart_ref
+
     chart_ref = parse_chart_ref(ref)
     source, client = access.connect(registry)
     chart = pull(chart_ref, registry=client, source=source, out=out)

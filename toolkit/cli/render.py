@@ -18,11 +18,12 @@ from toolkit.cli._common import (
     root_option,
     settings_from,
 )
-from toolkit.cli._registry import RegistryAccess, registry_options
+from toolkit.cli._registry import registry_options
 from toolkit.errors import ChangesPending, UsageError
 
 if TYPE_CHECKING:
     from toolkit.actions.plan import PlanOutcome
+    from toolkit.actions.registry_access import RegistryAccess
     from toolkit.actions.session import ClusterSession
 
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=InputPath(dir_okay=False))
