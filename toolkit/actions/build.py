@@ -14,19 +14,15 @@ from toolkit.core.archive import build_chart_archive, sha256_digest
 from toolkit.core.chart import ChartPackage, lines_of_one_chart
 from toolkit.errors import InputError
 
-__all__ = ["BuildResult", "BuiltChart", "build", "build_charts", "load_chart"]
+__all__ = ["BuildResult", "BuiltChart", "NamedByPackage", "archive_of", "build", "build_charts", "load_chart", "load_charts"]
 
 INDEX_FILE = "index.json"
 
 
-@dataclass(frozen=True)
-class BuiltChart:
-    """One packaged chart: its archive bytes, their digest and where they were written."""
+class NamedByPackage:
+    """`name` and `version` of something that holds a parsed chart as `package`."""
 
     package: ChartPackage
-    archive: bytes
-    digest: str
-    path: Path | None = None
 
     @property
     def name(self) -> str:
@@ -35,6 +31,16 @@ class BuiltChart:
     @property
     def version(self) -> str:
         return self.package.version
+
+
+@dataclass(frozen=True)
+class BuiltChart(NamedByPackage):
+    """One packaged chart: its archive bytes, their digest and where they were written."""
+
+    package: ChartPackage
+    archive: bytes
+    digest: str
+    path: Path | None = None
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "digest": self.digest,
@@ -67,11 +73,9 @@ def _archive(package: ChartPackage, epoch: int, cache: Path | None) -> bytes:
     return archive
 
 
-def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = False,
-                 cache: Path | None = None) -> list[BuiltChart]:
-    """Package each chart in memory; duplicate names are an error, except for the lines of one chart
-    (folders `NAME` and `NAME@LINE` side by side), which must differ in version. `metadata_only` skips parsing values
-    and schemas (publishing needs only Chart.yaml); `cache` keeps archives by content digest."""
+def load_charts(folders: Sequence[Path], *, metadata_only: bool = False) -> list[ChartPackage]:
+    """Read each chart folder; duplicate names are an error, except for the lines of one chart (folders
+    `NAME` and `NAME@LINE` side by side), which must differ in version."""
     packages: list[ChartPackage] = []
     seen: dict[str, Path] = {}
     versions: dict[tuple[str, str], Path] = {}
@@ -86,19 +90,28 @@ def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = F
             raise InputError(f"{folder}: chart {package.name} {package.version} is also in {other}",
                              hint="give each line of a chart its own version (older lines lower)")
         packages.append(package)
+    return packages
 
-    def archive_of(package: ChartPackage) -> BuiltChart:
-        archive = _archive(package, epoch, cache)
-        return BuiltChart(package, archive, sha256_digest(archive))
 
+def archive_of(package: ChartPackage, epoch: int, cache: Path | None = None) -> BuiltChart:
+    """One chart packaged (from `cache` by content digest when it holds the archive)."""
+    archive = _archive(package, epoch, cache)
+    return BuiltChart(package, archive, sha256_digest(archive))
+
+
+def build_charts(folders: Sequence[Path], *, epoch: int, metadata_only: bool = False,
+                 cache: Path | None = None) -> list[BuiltChart]:
+    """Package each chart in memory (`load_charts`' rules). `metadata_only` skips parsing values and
+    schemas (publishing needs only Chart.yaml); `cache` keeps archives by content digest."""
+    packages = load_charts(folders, metadata_only=metadata_only)
     if len(packages) < 2:
-        return [archive_of(p) for p in packages]
+        return [archive_of(p, epoch, cache) for p in packages]
     from concurrent.futures import (
         ThreadPoolExecutor,  # zlib lets go of the GIL: compress side by side
     )
 
     with ThreadPoolExecutor(max_workers=min(len(packages), os.cpu_count() or 1, 8)) as pool:
-        return list(pool.map(archive_of, packages))
+        return list(pool.map(lambda p: archive_of(p, epoch, cache), packages))
 
 
 def build(folders: Sequence[Path], *, out: Path, epoch: int) -> BuildResult:

@@ -48,7 +48,9 @@ def _common(func: F) -> F:
 
 def _validator(root: Path | None, access: RegistryAccess) -> Validator:
     settings = settings_from(root)
-    from toolkit.actions.apps import cluster_validator  # when a command runs, not for --help
+    from toolkit.actions.apps import (
+        cluster_validator,  # when a command runs, not for --help
+    )
 
     return cluster_validator(settings.root, access.chart_source(settings.root, settings.cache))
 

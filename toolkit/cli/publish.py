@@ -56,8 +56,9 @@ def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: R
     from toolkit.actions.publish import (
         LOCK_FILE,
         PublishAction,
-        package_charts,
+        pending_charts,
         publish,
+        read_lock,
         write_lock,
     )
     from toolkit.adapters.project import chart_folders, find_chart_dirs
@@ -65,8 +66,9 @@ def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: R
     settings = settings_from(root)
     folders = chart_folders(charts, settings.root) or find_chart_dirs(settings.charts_dir)  # input first
     target, client = access.connect(registry, jobs=jobs)
-    built = package_charts(folders, epoch=settings.source_date_epoch,
-                           cache=settings.cache / "archives")
+    lock_path = lock or settings.root / LOCK_FILE
+    built = pending_charts(folders, epoch=settings.source_date_epoch, created_epoch=settings.source_date_epoch,
+                           lock=read_lock(lock_path), registry=target, cache=settings.cache / "archives")
     live = settings.is_terminal and output == "text"
     done: list[ChartPublish] = []
 
@@ -81,7 +83,6 @@ def publish_command(charts: tuple[str, ...], registry: str, jobs: int, access: R
                      force=force, dry_run=dry_run, jobs=jobs, progress=progress)
     if live:
         click.echo("\r\033[K", nl=False, err=True)
-    lock_path = lock or settings.root / LOCK_FILE
     if not dry_run and write_lock(lock_path, result, replace_other=lock is not None) is None:
         click.echo(f"note: {lock_path} records another registry; this publish to {target} is not recorded there "
                    "(pass --lock FILE to keep a lock for it)", err=True)

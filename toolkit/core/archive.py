@@ -22,6 +22,7 @@ __all__ = [
     "build_chart_archive",
     "chart_files",
     "content_digest",
+    "publish_fingerprint",
     "sha256_digest",
 ]
 
@@ -62,6 +63,13 @@ def content_digest(files: Mapping[str, bytes]) -> str:
     for path in sorted(files, key=_entry_order):
         outer.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return "sha256:" + outer.hexdigest()
+
+
+def publish_fingerprint(content: str, epoch: int, created_epoch: int) -> str:
+    """What a published chart's bytes depend on: its packaged files' `content_digest`, the archive's
+    mtime and the manifest's creation time. Equal fingerprints give equal archives and manifests."""
+    text = f"tke-catalog-chart/1\0{content}\0{epoch}\0{created_epoch}"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def build_chart_archive(name: str, files: Mapping[str, bytes], *, mtime: int = DEFAULT_EPOCH) -> bytes:
