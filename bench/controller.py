@@ -90,8 +90,11 @@ def ready_generation(obj: dict[str, Any] | None) -> int | None:
 def wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if result := condition():
-            return result
+        try:
+            if result := condition():
+                return result
+        except Exception:  # noqa: BLE001 - an API server still starting (429) is "not yet"
+            pass
         time.sleep(0.1)
     raise SystemExit(f"timed out after {timeout:.0f}s: {what}")
 

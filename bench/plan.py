@@ -77,10 +77,15 @@ def cluster_text(i: int, rng: random.Random) -> str:
               replicas: {rng.randint(1, 5)}
             values: ["image.tag=v{n}"]
 """)
+    return cluster_document(f"cls-{i:04d}", rng, cilium, "".join(apps))
+
+
+def cluster_document(name: str, rng: random.Random, cilium: bool, apps: str) -> str:
+    """A Cluster on a random Kubernetes minor (1.19-1.36) and pod CIDR, Cilium or Galaxy, with `apps`."""
     return f"""apiVersion: platform.tkestack.io/v1
 kind: Cluster
 metadata:
-  name: cls-{i:04d}
+  name: {name}
 spec:
   version: 1.{rng.randint(19, 36)}.{rng.randint(0, 9)}
   clusterCIDR: 10.{rng.randint(0, 255)}.0.0/16
@@ -91,7 +96,7 @@ spec:
     containerRuntime: containerd
     enableMetricsServer: {str(rng.random() < 0.7).lower()}
   bootstrapApps:
-{"".join(apps)}"""
+{apps}"""
 
 
 _WORKER: dict[str, Any] = {}

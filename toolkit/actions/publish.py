@@ -23,7 +23,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from toolkit.actions.build import BuiltChart, NamedByPackage, archive_of, build_charts, load_charts
+from toolkit.actions.build import (
+    BuiltChart,
+    NamedByPackage,
+    archive_of,
+    build_charts,
+    load_charts,
+)
 from toolkit.adapters.files import read_bytes, write_atomic
 from toolkit.adapters.registry.client import ChartRegistry
 from toolkit.core.archive import content_digest, publish_fingerprint

@@ -25,8 +25,11 @@ from typing import Any, Protocol, TypeVar
 from pyhelm3 import errors as helm_errors
 from pyhelm3.command import Command
 
+from toolkit.adapters.quiet_logs import quiet_root
 from toolkit.core.chart import split_chart_label
 from toolkit.errors import ClusterError, HelmError, translate
+
+quiet_root()
 
 __all__ = [
     "MINIMUM_VERSION",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import sys
 import threading
@@ -202,7 +201,6 @@ def cli(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; `_ToolkitGroup.main` maps every outcome to its exit code. Libraries that log on
-    the root logger (the kubernetes client does) would otherwise print raw lines on stderr."""
-    logging.getLogger().addHandler(logging.NullHandler())
+    """Run the CLI; `_ToolkitGroup.main` maps every outcome to its exit code (the adapters that bring
+    in chatty libraries quiet the root logger: `toolkit.adapters.quiet_logs`)."""
     cli.main(args=argv, prog_name="tke-catalog")

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Path(path_type=Path, dir_okay=False))
 
 
-@click.command("plan", epilog="Example: tke-catalog plan cluster.yaml --kubeconfig ~/.kube/cls-demo --detailed-exitcode")
-@_CLUSTER
+@click.command("plan", epilog="Example: tke-catalog plan cluster.yaml --kubeconfig ~/.kube/cls-demo --detailed-exitcode\n\n"
+                              "A fleet: tke-catalog plan clusters/ -o json -j 2 > plans.jsonl")
+@click.argument("cluster_files", metavar="CLUSTER.yaml|DIR...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
 @root_option
 @click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Installed state (the inventory apply stores) to diff against.")
@@ -44,17 +46,68 @@ _CLUSTER = click.argument("cluster_file", metavar="CLUSTER.yaml", type=click.Pat
               help="Plan the catalog's charts as published there (by the digests in catalog.lock), as apply would.")
 @click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Lock file with the published digests [default: ROOT/catalog.lock].")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Many Clusters: write each plan to OUT/<cluster>.plan.json instead of stdout.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Many Clusters: processes planning at once [default: one per core].")
 @registry_options
 @helm_option
-def plan_command(cluster_file: Path, root: Path | None, state_file: Path | None, output: str,
+def plan_command(cluster_files: tuple[Path, ...], root: Path | None, state_file: Path | None, output: str,
                  out_file: Path | None, detailed_exitcode: bool, allow_critical_removal: bool,
                  kubeconfig: Path | None, kube_context: str | None, registry: str | None, lock_file: Path | None,
-                 access: RegistryAccess, helm: str | None) -> None:
-    """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves."""
+                 out_dir: Path | None, jobs: int | None, access: RegistryAccess, helm: str | None) -> None:
+    """Resolve a Cluster's app list into a release plan (install, upgrade, uninstall, no-op) in waves.
+
+    Given several Cluster files or a folder of them, plans them all against the catalog (no installed
+    state), over every core, streaming: `-o json` prints one document per Cluster per line, `--out-dir`
+    writes one file per Cluster, text prints one line per Cluster. Exit 3 if any Cluster was refused.
+    """
+    if len(cluster_files) > 1 or cluster_files[0].is_dir() or out_dir is not None:
+        for flag, given in (("--state", state_file), ("--kubeconfig", kubeconfig), ("--context", kube_context),
+                            ("--out", out_file), ("--allow-critical-removal", allow_critical_removal or None)):
+            if given is not None:
+                raise UsageError(f"{flag} plans one Cluster against its cluster; not with many Clusters",
+                                 hint="plan that Cluster on its own")
+        if output not in ("text", "json"):
+            raise UsageError(f"-o {output} is for one Cluster; many Clusters print text or json (one per line)",
+                             hint="use -o json, or --out-dir DIR")
+        _plan_many(cluster_files, root=root, output=output, out_dir=out_dir, jobs=jobs, registry=registry,
+                   lock_file=lock_file, access=access, detailed_exitcode=detailed_exitcode)
+        return
+    (cluster_file,) = cluster_files
     show_plan(cluster_file, root=root, state_file=state_file, output="table" if output == "text" else output, out_file=out_file,
               detailed_exitcode=detailed_exitcode, allow_critical_removal=allow_critical_removal,
               kubeconfig=kubeconfig, kube_context=kube_context, registry=registry, lock_file=lock_file,
               access=access, helm=helm)
+
+
+def _plan_many(paths: tuple[Path, ...], *, root: Path | None, output: str, out_dir: Path | None, jobs: int | None,
+               registry: str | None, lock_file: Path | None, access: RegistryAccess, detailed_exitcode: bool) -> None:
+    """The fleet form of `plan` (`toolkit.actions.fleet_plan`)."""
+    import sys
+
+    from toolkit.actions.fleet_plan import plan_fleet
+
+    settings = settings_from(root)
+    ctx = click.get_current_context()
+    ctx.meta["tke-catalog.printed"] = True  # the lines are the output, under -o json too
+    out = sys.stdout
+
+    def emit(line: str) -> None:
+        out.write(line + "\n")
+
+    summary = plan_fleet(paths, root=settings.root, jobs=jobs, output=output, out_dir=out_dir, emit=emit,
+                         charts=access.chart_source(settings.root, settings.cache, registry=registry,
+                                                    lock_file=lock_file))
+    out.flush()
+    if output == "text":
+        click.echo(f"{summary.clusters} Cluster(s): {summary.clusters - summary.refused} planned ({summary.releases} release(s), {summary.changes} "
+                   f"change(s)), {summary.refused} refused")
+    if summary.refused:
+        raise ValidationFailed(f"{summary.refused} of {summary.clusters} Clusters cannot be planned",
+                               hint="see each refused Cluster's findings")
+    if detailed_exitcode and summary.changes:
+        raise ChangesPending()
 
 
 def show_plan(cluster_file: Path, *, root: Path | None, state_file: Path | None, output: str, out_file: Path | None,

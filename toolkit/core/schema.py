@@ -1,5 +1,10 @@
 """Validate data against JSON schemas (2020-12) offline, returning findings instead of raising.
 
+Two validators, one verdict: jsonschema-rs (a complete 2020-12 implementation in Rust) answers "valid?"
+for each instance, and only an instance it finds invalid (or a schema it cannot compile) goes through
+jsonschema, whose errors carry the paths and messages our findings are made of. A fleet's values are
+valid almost always, so they cost the fast check alone.
+
 Pure: each schema is compiled once and cached; `$ref`s resolve only against the schemas handed in
 (plus the JSON Schema meta-schemas), never over the network. Findings carry the JSON path, the line
 (when a round-trip tree is given) and, for merged values, the layer that set the offending value.
@@ -13,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError as _JsonSchemaError  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError
@@ -190,11 +196,41 @@ def _extra_keys(error: ValidationError, known: Sequence[str]) -> list[str]:
 
 
 _results: dict[tuple[int, str], list[tuple[tuple[str | int, ...], str, str | None]]] = {}
+_fast: dict[int, tuple[Draft202012Validator, Any]] = {}
+
+
+def _fast_validator(validator: Draft202012Validator) -> Any:
+    """jsonschema-rs's validator of the same schema (formats as annotations, as jsonschema and helm
+    treat them; nothing fetched), or None when it cannot compile it (then jsonschema alone decides)."""
+    cached = _fast.get(id(validator))
+    if cached is not None and cached[0] is validator:
+        return cached[1]
+    try:
+        fast: Any = jsonschema_rs.Draft202012Validator(validator.schema, validate_formats=False, offline=True)
+    except Exception:  # noqa: BLE001 - any schema it refuses is simply not on the fast path
+        fast = None
+    if len(_fast) >= _MAX_CACHE:
+        _fast.clear()
+    _fast[id(validator)] = (validator, fast)
+    return fast
+
+
+def _valid_fast(validator: Draft202012Validator, instance: Any) -> bool:
+    fast = _fast_validator(validator)
+    if fast is None:
+        return False
+    try:
+        return bool(fast.is_valid(instance))
+    except (ValueError, TypeError, OverflowError):  # not JSON-shaped (a YAML date, a huge int): the slow path
+        return False
 
 
 def _errors_of(validator: Draft202012Validator, instance: Any,
                who: str) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    """The expanded errors of `instance`, memoized by content: fleets repeat the same values a lot."""
+    """The expanded errors of `instance` (none when the fast validator finds it valid), memoized by
+    content: fleets repeat the same invalid values too."""
+    if _valid_fast(validator, instance):
+        return []
     try:
         key = (id(validator), json.dumps(instance, sort_keys=True, separators=(",", ":")))
     except (TypeError, ValueError):

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from toolkit.adapters.quiet_logs import quiet_root
 from toolkit.errors import (
     ClusterError,
     InputError,
@@ -30,6 +31,8 @@ from toolkit.errors import (
     UsageError,
     translate,
 )
+
+quiet_root()
 
 __all__ = ["ClusterAccess", "KubeClient", "connect"]
 

@@ -15,7 +15,10 @@ from typing import Protocol
 import urllib3
 import urllib3.exceptions
 
+from toolkit.adapters.quiet_logs import quiet_root
 from toolkit.errors import TransportFailure, translate
+
+quiet_root()
 
 __all__ = ["HttpResponse", "Transport", "TransportFailure", "Urllib3Transport"]
 
