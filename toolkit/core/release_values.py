@@ -61,14 +61,21 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
         findings.append(cluster.finding(f"release `{item.release}`: {exc.message}", ["spec", "clusterCIDR"],
                                         rule="cidr", hint=exc.hint))
         return
-    merged = merge_layers([
-        (LAYER_FEATURES, derived),
-        (LAYER_RAW, spec.raw_values if spec is not None else None),
-        (LAYER_SET, set_layer),
-    ], base=_chart_and_catalog_values(item.info, item.catalog))
+    raw = spec.raw_values if spec is not None else None
+    key = _memo_key(item, derived, raw, set_layer)
+    hit = _MERGED.get(key) if key is not None else None
+    if hit is not None and hit[0] is item.info and hit[1] is item.catalog:
+        merged, errors = hit[2], []
+    else:
+        merged = merge_layers([(LAYER_FEATURES, derived), (LAYER_RAW, raw), (LAYER_SET, set_layer)],
+                              base=_chart_and_catalog_values(item.info, item.catalog))
+        errors = _schema_errors(cluster, item, merged)
+        if key is not None and not errors:
+            if len(_MERGED) >= 4096:
+                _MERGED.clear()
+            _MERGED[key] = (item.info, item.catalog, merged)
     item.merged = merged
     item.derived = tuple(d for d in item.derived if _value_at(merged.values, d.path) == d.value)  # not overridden
-    errors = _schema_errors(cluster, item, merged)
     for finding in sorted(errors, key=lambda f: f.path):
         layer = merged.layer_of(_parts(finding.path)) or ""
         if spec is not None and LAYER_SET in layer:
@@ -86,6 +93,22 @@ def merge_and_validate(cluster: Cluster, item: WantedApp, findings: list[Finding
             hint = (hint + "; " if hint else "") + f"the value comes from the {layer}: fix the chart or catalog"
         findings.append(Finding(finding.severity, finding.message, file=cluster.source, path=finding.path, line=line,
                                 hint=hint or None, rule=finding.rule))
+
+
+_MERGED: dict[tuple[int, int, str], tuple[ChartInfo, CatalogApp | None, MergedValues]] = {}
+
+
+def _memo_key(item: WantedApp, *layers: Any) -> tuple[int, int, str] | None:
+    """What a release's merged values depend on beyond its chart and catalog app: a fleet gives the
+    same app the same values on many Clusters, and those merge and validate once. Merged values are
+    read, never changed, once made (the plan, diff and renderers copy what they alter)."""
+    import json
+
+    try:
+        text = json.dumps(layers, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return (id(item.info), id(item.catalog), text)
 
 
 def _under(merged: MergedValues, key: str) -> Callable[[tuple[str | int, ...]], str | None]:

@@ -299,6 +299,30 @@ def fast_load_plain(text: str, *, version: tuple[int, int] | None = None) -> Any
     `version=None` keeps libyaml's YAML 1.1 scalars with timestamps as text (what Cluster files get);
     `version=(1, 1)` or `(1, 2)` reads scalars the way `parse_yaml(text, version=...)` does.
     """
+    key = (text, version)
+    if key in _FAST_RESULTS:
+        return _plain_copy(_FAST_RESULTS[key])
+    result = _fast_load(text, version)
+    if result is not None and len(text) <= _MEMO_MAX_CHARS:
+        if len(_FAST_RESULTS) >= 2048:
+            _FAST_RESULTS.clear()
+        _FAST_RESULTS[key] = _plain_copy(result)
+    return result
+
+
+_FAST_RESULTS: dict[tuple[str, tuple[int, int] | None], Any] = {}
+_MEMO_MAX_CHARS = 4096  # values snippets repeat across a fleet's Cluster files; whole files rarely do
+
+
+def _plain_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
+def _fast_load(text: str, version: tuple[int, int] | None) -> Any:
     if len(text) > _FAST_MAX_CHARS or _ANCHOR_OR_ALIAS.search(text):
         return None
     try:
