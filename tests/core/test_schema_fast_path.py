@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from toolkit.core.schema import _fast_validator, build_registry, compile_validator
+from toolkit.core.schema import build_registry, fast_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = sorted((ROOT / "schemas" / "charts").glob("*.schema.json"))
@@ -57,7 +57,7 @@ def defaults_for(schema_file: Path) -> dict[str, Any]:
 def test_fast_and_full_validators_agree_on_mutated_values(schema_file: Path) -> None:
     schema = json.loads(schema_file.read_text())
     slow = Draft202012Validator(schema, registry=build_registry([schema]))
-    fast = _fast_validator(compile_validator(schema))
+    fast = fast_validator(schema)
     assert fast is not None, f"{schema_file.name}: jsonschema-rs cannot compile it (the fast path is off)"
     base = defaults_for(schema_file)
     rng = random.Random(schema_file.name)
@@ -77,7 +77,7 @@ def test_the_cluster_schema_agrees_on_the_examples_and_their_mutations() -> None
 
     schema = json.loads((ROOT / "schemas" / "cluster.schema.json").read_text())
     slow = Draft202012Validator(schema, registry=build_registry([schema]))
-    fast = _fast_validator(compile_validator(schema))
+    fast = fast_validator(schema)
     assert fast is not None
     rng = random.Random(3)
     for example in sorted((ROOT / "examples").glob("*.yaml")):

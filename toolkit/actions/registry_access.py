@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.adapters.chart_dirs import ChainedChartSource
-from toolkit.adapters.registry.client import RegistryClient
 from toolkit.adapters.settings import REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV
 from toolkit.core.credentials import Credentials
 from toolkit.core.oci_reference import OciReference
 from toolkit.errors import UsageError
+
+if TYPE_CHECKING:  # the registry client (urllib3) is imported only when a registry is contacted
+    from toolkit.adapters.registry.client import RegistryClient
 
 __all__ = ["RegistryAccess"]
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.adapters.chart_dirs import ChainedChartSource, chart_info
 from toolkit.adapters.files import write_atomic
-from toolkit.adapters.registry.client import ChartRegistry
-from toolkit.adapters.registry.fetch import fetch_chart
 from toolkit.core.archive import content_digest
 from toolkit.core.chart import parse_chart
 from toolkit.core.model import ChartInfo, ChartRef
@@ -22,9 +21,12 @@ from toolkit.core.oci_reference import (
 )
 from toolkit.errors import InputError
 
+if TYPE_CHECKING:  # the registry client (urllib3) loads only when a chart comes from a registry
+    from toolkit.adapters.registry.client import ChartRegistry
+
 __all__ = ["RegistryChartSource", "cached_archive_path", "chart_source_for"]
 
-Connector = Callable[[OciReference], ChartRegistry]
+Connector = Callable[[OciReference], "ChartRegistry"]
 
 
 def cached_archive_path(cache: Path, name: str, version: str, digest: str) -> Path:
@@ -77,6 +79,8 @@ class RegistryChartSource:
         if key in self._loaded:
             return self._loaded[key]
         ref = OciChartRef(app.chart_name, digest=pin["digest"]) if pin else OciChartRef(app.chart_name, version=version)
+        from toolkit.adapters.registry.fetch import fetch_chart
+
         pulled = fetch_chart(ref, registry=self._client(where), source=where)
         package = parse_chart(pulled.files, f"{where}/{pulled.name}:{pulled.version}")
         digest = content_digest(package.files)

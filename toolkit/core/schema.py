@@ -16,20 +16,19 @@ import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError as _JsonSchemaError  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.exceptions import Unresolvable
-from referencing.jsonschema import DRAFT202012
 
 from toolkit.core.findings import Finding, Severity, json_path
 from toolkit.core.values import REDACTED, is_secret_key
 from toolkit.core.yamldoc import line_of
 from toolkit.errors import SchemaError
+
+if TYPE_CHECKING:  # jsonschema loads when something is invalid or a schema is checked (not for a valid plan)
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+    from referencing import Registry
 
 __all__ = ["LayerOf", "build_registry", "check_schema", "compile_validator", "did_you_mean", "json_type_name",
            "validate_instance"]
@@ -58,6 +57,9 @@ def _meta_registry() -> Registry[Any]:
 
 def build_registry(schemas: Iterable[Mapping[str, Any]] = ()) -> Registry[Any]:
     """A registry of the given schemas (by `$id`) and the meta-schemas; nothing is ever fetched."""
+    from referencing import Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources = [
         (str(s["$id"]), Resource.from_contents(dict(s), default_specification=DRAFT202012))
         for s in schemas
@@ -72,6 +74,8 @@ def _digest(schema: Mapping[str, Any]) -> str:
 
 def compile_validator(schema: Mapping[str, Any], *, registry: Registry[Any] | None = None) -> Draft202012Validator:
     """The compiled validator of `schema`, built once per schema (by identity, then by content)."""
+    from jsonschema import Draft202012Validator
+
     cached = _by_identity.get(id(schema))
     if cached is not None and cached[0] is schema and registry is None:
         return cached[1]
@@ -96,6 +100,9 @@ def check_schema(schema: Any, file: str) -> list[Finding]:
     if not isinstance(schema, Mapping):
         return [Finding(Severity.ERROR, "a JSON schema must be an object", file=file, rule="schema-invalid",
                         hint="write the schema as a JSON object with `$schema` and `type`")]
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError as _JsonSchemaError
+
     findings: list[Finding] = []
     meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, registry=_meta_registry())
     for error in sorted(meta.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path))):
@@ -196,27 +203,27 @@ def _extra_keys(error: ValidationError, known: Sequence[str]) -> list[str]:
 
 
 _results: dict[tuple[int, str], list[tuple[tuple[str | int, ...], str, str | None]]] = {}
-_fast: dict[int, tuple[Draft202012Validator, Any]] = {}
+_fast: dict[int, tuple[Mapping[str, Any], Any]] = {}
 
 
-def _fast_validator(validator: Draft202012Validator) -> Any:
-    """jsonschema-rs's validator of the same schema (formats as annotations, as jsonschema and helm
-    treat them; nothing fetched), or None when it cannot compile it (then jsonschema alone decides)."""
-    cached = _fast.get(id(validator))
-    if cached is not None and cached[0] is validator:
+def fast_validator(schema: Mapping[str, Any]) -> Any:
+    """jsonschema-rs's validator of `schema` (formats as annotations, as jsonschema and helm treat them;
+    nothing fetched), once per schema object; None when it cannot compile it (then jsonschema decides)."""
+    cached = _fast.get(id(schema))
+    if cached is not None and cached[0] is schema:
         return cached[1]
     try:
-        fast: Any = jsonschema_rs.Draft202012Validator(validator.schema, validate_formats=False, offline=True)
+        fast: Any = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=False, offline=True)
     except Exception:  # noqa: BLE001 - any schema it refuses is simply not on the fast path
         fast = None
     if len(_fast) >= _MAX_CACHE:
         _fast.clear()
-    _fast[id(validator)] = (validator, fast)
+    _fast[id(schema)] = (schema, fast)
     return fast
 
 
-def _valid_fast(validator: Draft202012Validator, instance: Any) -> bool:
-    fast = _fast_validator(validator)
+def _valid_fast(schema: Mapping[str, Any], instance: Any) -> bool:
+    fast = fast_validator(schema)
     if fast is None:
         return False
     try:
@@ -227,10 +234,9 @@ def _valid_fast(validator: Draft202012Validator, instance: Any) -> bool:
 
 def _errors_of(validator: Draft202012Validator, instance: Any,
                who: str) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    """The expanded errors of `instance` (none when the fast validator finds it valid), memoized by
-    content: fleets repeat the same invalid values too."""
-    if _valid_fast(validator, instance):
-        return []
+    """The expanded errors of `instance`, memoized by content: fleets repeat the same invalid values too."""
+    from referencing.exceptions import Unresolvable
+
     try:
         key = (id(validator), json.dumps(instance, sort_keys=True, separators=(",", ":")))
     except (TypeError, ValueError):
@@ -267,6 +273,8 @@ def validate_instance(
     layer that set a value; `path_prefix` places the instance inside a larger document (for paths and
     lines); `subject` prefixes messages (e.g. `release cilium:`).
     """
+    if registry is None and _valid_fast(schema, instance):
+        return []
     validator = compile_validator(schema, registry=registry)
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
