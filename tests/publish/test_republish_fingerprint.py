@@ -10,7 +10,13 @@ import pytest
 
 from tests.publish.conftest import EPOCH, client_for, make_charts
 from tests.support.registry import RegistryServer
-from toolkit.actions.publish import PublishAction, pending_charts, publish, read_lock, write_lock
+from toolkit.actions.publish import (
+    PublishAction,
+    pending_charts,
+    publish,
+    read_lock,
+    write_lock,
+)
 from toolkit.core.oci_reference import parse_oci_reference
 
 pytestmark = [pytest.mark.registry]

@@ -119,7 +119,7 @@ def _plan_chunk(job: tuple[list[Path], str, str | None]) -> tuple[list[str], Fle
             from toolkit.adapters.files import write_atomic
 
             target = Path(out_dir) / f"{document.get('cluster') or path.stem}.plan.json"
-            write_atomic(target, (json.dumps(document, indent=2, default=str) + "\n").encode())
+            write_atomic(target, (json.dumps(document, indent=2, default=str) + "\n").encode(), mode=0o600)
         if output == "json" and out_dir is None:
             lines.append(json.dumps(document, separators=(",", ":"), default=str))
         elif output != "json":

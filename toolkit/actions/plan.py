@@ -139,7 +139,8 @@ def write_plan(outcome: PlanOutcome, path: Path, cluster_file: Path) -> None:
     document = saved_plan_document(outcome.plan, state=outcome.state, cluster_file=cluster_file.resolve(),
                                    cluster_text=read_text(cluster_file))
     try:
-        write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
+        # owner-only: the plan lists every release's values (secret-looking keys redacted, the rest not)
+        write_atomic(path, (json.dumps(document, indent=2) + "\n").encode(), mode=0o600)
     except OSError as exc:
         raise InputError(f"--out {path}: cannot write the plan there ({exc.strerror or exc})",
                          hint="name a file in a folder that exists and that you may write") from exc

@@ -214,7 +214,8 @@ def _quick_check(plain: dict[str, Any], schema: Mapping[str, Any], source: str) 
         if "bootstrapApp" not in defs or "clusterSpec" not in defs:
             return validate_instance(plain, schema, file=source, rule="cluster-schema")
         outer = json.loads(json.dumps(schema))
-        outer["$defs"]["clusterSpec"]["properties"]["bootstrapApps"] = {"type": "array"}
+        apps = outer["$defs"]["clusterSpec"]["properties"]["bootstrapApps"]
+        outer["$defs"]["clusterSpec"]["properties"]["bootstrapApps"] = {k: v for k, v in apps.items() if k != "items"}
         app = {"$schema": schema.get("$schema"), "$defs": defs, "$ref": "#/$defs/bootstrapApp"}
         cached = (schema, outer, app)
         _split_cache[id(schema)] = cached

@@ -180,11 +180,16 @@ def _expand(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, st
         return [(path, f"{_short(error.instance)} is not one of {', '.join(choices)}", hint)]
     if kind == "required":
         return [(path, error.message, "add the missing key")]
+    if kind in ("maxItems", "maxLength", "maxProperties") and hasattr(error.instance, "__len__"):
+        unit = {"maxItems": "items", "maxLength": "characters", "maxProperties": "keys"}[kind]
+        return [(path, f"{len(error.instance)} {unit}, more than the limit of {error.validator_value}",
+                 f"keep it to at most {error.validator_value} {unit}")]
     if kind in ("oneOf", "anyOf") and error.context:
         best = min(error.context, key=lambda e: (-len(e.absolute_path), e.validator != "type"))
         inner = _expand(best)
         return [(p, m, h) for p, m, h in inner]
-    return [(path, f"invalid value ({kind} {_quoted(error.validator_value)})" if secret else error.message, None)]
+    message = error.message if len(error.message) <= 400 else error.message[:400] + " ..."  # never the whole document
+    return [(path, f"invalid value ({kind} {_quoted(error.validator_value)})" if secret else message, None)]
 
 
 def _extra_keys(error: ValidationError, known: Sequence[str]) -> list[str]:

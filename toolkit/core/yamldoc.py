@@ -40,6 +40,43 @@ def _check_size(text: str, source: str) -> None:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise YamlError(f"{source}: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB",
                         hint="split the file or remove embedded data")
+    _check_depth(text, source)
+
+
+def _too_deep(source: str, line: int | None) -> YamlError:
+    where = f"{source}:{line}" if line else source
+    return YamlError(f"{where}: nested deeper than {MAX_DEPTH} levels (the limit)", hint="flatten the document",
+                     source=source, line=line, problem=f"nested deeper than {MAX_DEPTH} levels")
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting beyond MAX_DEPTH before the round-trip parser, which recurses per level (a few
+    hundred `[` would end in a RecursionError): libyaml's events, counted without recursion."""
+    if text.count("[") + text.count("{") + text.count(":") + text.count("- ") <= MAX_DEPTH:
+        return
+    try:
+        from yaml import YAMLError as PyYamlError  # type: ignore[import-untyped]
+        from yaml._yaml import CParser  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    parser = CParser(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event).__name__
+            if kind in ("MappingStartEvent", "SequenceStartEvent"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(source, event.start_mark.line + 1)
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+            elif kind == "StreamEndEvent":
+                return
+    except PyYamlError:
+        return  # a syntax error: the round-trip parser reports it with its own words
+    finally:
+        parser.dispose()
 
 
 def _reject_aliases_and_depth(node: Any, source: str, seen: set[int], depth: int = 0) -> None:
@@ -89,6 +126,8 @@ def parse_yaml(text: str, source: str = "<input>", *, version: tuple[int, int] |
         data = _yaml(version).load(text)
     except YAMLError as exc:
         raise _wrap(exc, source) from exc
+    except RecursionError:  # nesting the depth check could not count (no libyaml)
+        raise _too_deep(source, None) from None
     _reject_aliases_and_depth(data, source, set())
     return data
 
@@ -102,6 +141,8 @@ def parse_yaml_all(text: str, source: str = "<input>", *, version: tuple[int, in
         docs = [d for d in _yaml(version).load_all(text) if d is not None]
     except YAMLError as exc:
         raise _wrap(exc, source) from exc
+    except RecursionError:
+        raise _too_deep(source, None) from None
     for doc in docs:
         _reject_aliases_and_depth(doc, source, set())
     return docs
@@ -203,7 +244,7 @@ class _NotPlain(Exception):
 @lru_cache(maxsize=4)
 def _fast_loader(version: tuple[int, int] | None) -> Any:
     """A libyaml loader class (None: PyYAML's own YAML 1.1 resolvers; else ruamel's for `version`)."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     base = getattr(yaml, "CSafeLoader", None)
     if base is None:
@@ -265,7 +306,7 @@ def mapping_top(text: str) -> bool | None:
     parser without building any objects (a 5,000-line values.yaml in about 2 ms)."""
     try:
         from yaml import YAMLError
-        from yaml._yaml import CParser  # type: ignore[import-untyped]
+        from yaml._yaml import CParser
     except ImportError:
         return None
     parser = CParser(text)
