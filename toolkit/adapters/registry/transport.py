@@ -3,10 +3,15 @@
 `Transport` is the narrow protocol tests implement to count requests or inject faults; `Urllib3Transport`
 is the real one, a pooled urllib3 client (what requests, and so oras, run on) that verifies TLS unless
 told otherwise and never retries or follows redirects itself: the client decides both.
+
+A server that trickles (a byte now and then never trips a per-read timeout) is cut off by a deadline
+on the whole answer, and a body beyond `max_body` (or announcing more) is refused while it streams,
+before it fills memory.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +56,8 @@ class Urllib3Transport:
     """The real transport: a pooled urllib3 client, TLS verified unless told otherwise."""
 
     def __init__(self, *, ca_file: Path | None = None, insecure_skip_tls_verify: bool = False,
-                 timeout: float = 60.0, pool_size: int = 8) -> None:
+                 timeout: float = 60.0, pool_size: int = 8, total_timeout: float = 900.0,
+                 max_body: int = 2 * 1024 * 1024 * 1024 + 1) -> None:
         if insecure_skip_tls_verify:
             self._pool = urllib3.PoolManager(cert_reqs="CERT_NONE", maxsize=pool_size)
         else:
@@ -59,6 +65,7 @@ class Urllib3Transport:
                                              ca_certs=str(ca_file) if ca_file else None)
         self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
         self._insecure = insecure_skip_tls_verify
+        self._total, self._max_body = total_timeout, max_body
 
     def request(self, method: str, url: str, *, headers: Mapping[str, str],
                 body: bytes | None = None) -> HttpResponse:
@@ -70,9 +77,34 @@ class Urllib3Transport:
                     response = self._send(method, url, headers, body)
             else:
                 response = self._send(method, url, headers, body)
-        return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
+            try:
+                data = self._read(response, url)
+            finally:
+                response.release_conn()
+        return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, data)
 
     def _send(self, method: str, url: str, headers: Mapping[str, str],
               body: bytes | None) -> urllib3.BaseHTTPResponse:
         return self._pool.request(method, url, headers=dict(headers), body=body, retries=False,
-                                  redirect=False, timeout=self._timeout, preload_content=True)
+                                  redirect=False, timeout=self._timeout, preload_content=False)
+
+    def _read(self, response: urllib3.BaseHTTPResponse, url: str) -> bytes:
+        """The body, within the deadline and the size limit (a trickle or a flood is a TransportFailure)."""
+        announced = response.headers.get("content-length")
+        if announced and announced.isdigit() and int(announced) > self._max_body:
+            response.drain_conn()
+            raise TransportFailure(f"{url}: the answer announces {announced} bytes, more than the limit of "
+                                   f"{self._max_body}", permanent=True)
+        deadline = time.monotonic() + self._total
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.read1(1024 * 1024):
+            size += len(chunk)
+            if size > self._max_body:
+                raise TransportFailure(f"{url}: the answer is larger than the limit of {self._max_body} bytes",
+                                       permanent=True)
+            if time.monotonic() > deadline:
+                raise TransportFailure(f"{url}: the answer took longer than {self._total:.0f} s "
+                                       "(the server sends too slowly)", permanent=True)
+            chunks.append(chunk)
+        return b"".join(chunks)
