@@ -5,9 +5,7 @@ calls; the inputs are built from the shapes real files have (Cluster files from 
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.hostile_registry import tar_archive
 from toolkit.errors import EXIT_INPUT, ToolkitError, exit_code_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,22 +128,6 @@ def test_catalog_files_parse_or_refuse(data: st.DataObject) -> None:
     clean(parse_catalog, mutate(base, data), "catalog.yaml", schema=load_schema(ROOT, "catalog.schema.json"))
 
 
-def tar_with(entries: list[tuple[str, str, bytes]]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, kind, body in entries:
-            info = tarfile.TarInfo(name)
-            if kind == "file":
-                info.size = len(body)
-                tar.addfile(info, io.BytesIO(body))
-            else:
-                info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "dir": tarfile.DIRTYPE,
-                             "device": tarfile.CHRTYPE, "fifo": tarfile.FIFOTYPE}[kind]
-                info.linkname = "../../etc/passwd" if "link" in kind else ""
-                tar.addfile(info)
-    return out.getvalue()
-
-
 entry_names = st.one_of(st.sampled_from(["c/Chart.yaml", "c/values.yaml", "c/templates/a.yaml", "../c/x", "/etc/x",
                                          "c/../../x", "c\\x", "C:/x", "c/./x", "d/x", "c", "c/", "./c/x"]),
                         st.text(max_size=30))
@@ -158,7 +141,7 @@ def test_chart_archives_read_safely_or_refuse(entries: list[tuple[str, str, byte
     from toolkit.errors import RegistryError
 
     try:
-        result = read_chart_archive(tar_with(entries), "fuzz.tgz")
+        result = read_chart_archive(tar_archive(entries), "fuzz.tgz")
     except RegistryError:
         return  # refused: a registry's archive is not input we were given, but a clean refusal all the same
     except ToolkitError as exc:

@@ -23,11 +23,9 @@ USER, PASSWORD = "fuzz-user", "s3cret-never-printed"
 CHART_YAML = b"apiVersion: v2\nname: c\nversion: 0.1.0\n"
 
 
-def chart_archive(entries: list[tuple[str, str, bytes]] | None = None) -> bytes:
-    """Our chart `c` as a real archive, or an archive of exactly `entries` (name, kind, body)."""
-    if entries is None:
-        return build_chart_archive("c", {"Chart.yaml": CHART_YAML, "values.yaml": b"a: 1\n",
-                                         "templates/cm.yaml": b"kind: ConfigMap\n"})
+def tar_archive(entries: list[tuple[str, str, bytes]]) -> bytes:
+    """A gzipped tar of exactly `entries` (name, kind, body): kind file, symlink or hardlink (body: the
+    link's target), dir, device or fifo."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
         for name, kind, body in entries:
@@ -35,11 +33,20 @@ def chart_archive(entries: list[tuple[str, str, bytes]] | None = None) -> bytes:
             if kind == "file":
                 info.size = len(body)
                 tar.addfile(info, io.BytesIO(body))
-            else:
-                info.type = tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE
-                info.linkname = body.decode()
-                tar.addfile(info)
+                continue
+            info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "dir": tarfile.DIRTYPE,
+                         "device": tarfile.CHRTYPE, "fifo": tarfile.FIFOTYPE}[kind]
+            info.linkname = body.decode(errors="replace") if "link" in kind else ""
+            tar.addfile(info)
     return out.getvalue()
+
+
+def chart_archive(entries: list[tuple[str, str, bytes]] | None = None) -> bytes:
+    """Our chart `c` as a real archive, or an archive of exactly `entries`."""
+    if entries is None:
+        return build_chart_archive("c", {"Chart.yaml": CHART_YAML, "values.yaml": b"a: 1\n",
+                                         "templates/cm.yaml": b"kind: ConfigMap\n"})
+    return tar_archive(entries)
 
 
 @dataclass
