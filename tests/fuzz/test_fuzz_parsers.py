@@ -172,3 +172,45 @@ def test_oci_manifests_parse_or_refuse(document: Any) -> None:
         parse_chart_manifest(json.dumps(document, default=str).encode(), "fuzz")
     except (RegistryError, ToolkitError):
         pass
+
+
+KUBECONFIG = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+              "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443",
+                                                     "certificate-authority-data": "bm90IGEgY2VydA=="}}],
+              "users": [{"name": "u", "user": {"token": "t0k"}}],
+              "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return {str(k) for k in value} | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+@given(st.data())
+def test_kubeconfigs_load_or_refuse(data: st.DataObject) -> None:
+    import tempfile
+
+    from hypothesis import assume
+
+    from toolkit.adapters.kube.client import ClusterAccess, _configuration
+    from toolkit.errors import EXIT_USAGE
+
+    document = mutate(KUBECONFIG, data)
+    assume(not _keys(document) & {"exec", "auth-provider"})  # a plugin would run a command: not fuzzed here
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kubeconfig"
+        path.write_text(as_text(document, data))
+        try:
+            _configuration(ClusterAccess(kubeconfig=str(path)))
+        except ToolkitError as exc:
+            assert exit_code_for(exc) in (EXIT_INPUT, EXIT_USAGE), f"{type(exc).__name__}: {exc}"
+
+
+@given(st.one_of(st.text(max_size=300), st.builds(lambda d: yaml.safe_dump(d), plain)))
+def test_user_config_files_parse_or_refuse(text: str) -> None:
+    from toolkit.core.user_config import parse_user_config
+
+    clean(parse_user_config, text, "config.yaml")

@@ -45,6 +45,9 @@ class MirrorOutcome:
         return out
 
 
+_MAX_INDEX_DEPTH = 4
+
+
 def _parse(manifest: bytes, where: str) -> dict[str, Any]:
     try:
         data = json.loads(manifest)
@@ -63,9 +66,13 @@ class _Copy:
     target_repo: str
     uploaded: int = 0
 
-    def manifest(self, reference: str, where: str) -> tuple[bytes, str, str]:
+    def manifest(self, reference: str, where: str, depth: int = 0) -> tuple[bytes, str, str]:
         """Copy the manifest `reference` names and all it refers to; returns (bytes, digest, media type)
-        without tagging it."""
+        without tagging it. Indexes nest at most `_MAX_INDEX_DEPTH` deep (a registry could serve an
+        endless chain)."""
+        if depth > _MAX_INDEX_DEPTH:
+            raise RegistryError(f"{where}: image indexes nested deeper than {_MAX_INDEX_DEPTH} levels (the limit)",
+                                hint="the image index is broken or hostile")
         body, digest = self.source.get_manifest(self.source_repo, reference)
         data = _parse(body, where)
         media_type = str(data.get("mediaType") or _DEFAULT_MEDIA_TYPE)
@@ -73,7 +80,7 @@ class _Copy:
             for child in data.get("manifests") or []:
                 if not isinstance(child, dict) or not child.get("digest"):
                     raise RegistryError(f"{where}: an index entry without a digest", hint="the image index is broken")
-                child_body, child_digest, child_type = self.manifest(str(child["digest"]), where)
+                child_body, child_digest, child_type = self.manifest(str(child["digest"]), where, depth + 1)
                 if self.target.manifest_digest(self.target_repo, child_digest) is None:
                     self.target.put_manifest(self.target_repo, child_digest, child_body, child_type)
             return body, digest, media_type
