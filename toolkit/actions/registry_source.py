@@ -114,4 +114,4 @@ def chart_source_for(root: Path, cache: Path, connect: Connector, *, registry: s
         for entry in lock.get("charts", []):
             pins.setdefault(str(entry["name"]), []).append(entry)
     return ChainedChartSource([RegistryChartSource(connect, cache, pinned_registry=registry, pins=pins),
-                               CatalogChartSource(root)])
+                               CatalogChartSource(root, cache)])

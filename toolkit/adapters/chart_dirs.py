@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.adapters.chart_folder import load_chart_folder
 from toolkit.core.chart import ChartPackage
@@ -21,6 +22,9 @@ from toolkit.core.model import (
 )
 from toolkit.core.subcharts import subchart_infos
 from toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from toolkit.adapters.chart_info_cache import ChartInfoCache
 
 __all__ = ["CatalogChartSource", "ChainedChartSource", "DirectoryChartSource", "chart_info", "load_chart_folder"]
 
@@ -48,9 +52,14 @@ class CatalogChartSource:
     """The charts of the catalog, from their folders under `root`: one version per folder (Chart.yaml's),
     the current line's folder and every older line's."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: Path | None = None) -> None:
         self.root = root
         self._cache: dict[str, ChartInfo] = {}
+        self._disk: ChartInfoCache | None = None
+        if cache is not None:
+            from toolkit.adapters.chart_info_cache import ChartInfoCache
+
+            self._disk = ChartInfoCache(cache / "chart-info")  # between runs: `cache` is the user's cache
 
     def _read(self, relative: str) -> ChartInfo:
         info = self._cache.get(relative)
@@ -59,7 +68,10 @@ class CatalogChartSource:
             if not (folder / "Chart.yaml").is_file():
                 raise InputError(f"{folder}: no chart here (Chart.yaml is missing)",
                                  hint="check the app's `chart:` path in catalog/catalog.yaml")
-            info = chart_info(load_chart_folder(folder, relative), relative)
+            kept, signature = self._disk.get(folder) if self._disk is not None else (None, None)
+            info = kept or chart_info(load_chart_folder(folder, relative), relative)
+            if kept is None and self._disk is not None:
+                self._disk.put(signature, info)
             self._cache[relative] = info
         return info
 
