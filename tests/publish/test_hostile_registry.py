@@ -150,3 +150,40 @@ def test_an_answer_announcing_more_than_the_limit_is_refused_unread(hostile: Hos
     with pytest.raises(TransportFailure, match="more than the limit of 1000000"):
         Urllib3Transport(max_body=1_000_000).request("GET", f"http://{hostile.host}/v2/charts/c/manifests/0.1.0",
                                                      headers=auth)
+
+
+def publish(server: HostileRegistry, tmp_path: Path) -> Result:
+    from tests.publish.conftest import chart_files, write_chart
+
+    folder = write_chart(tmp_path / "project" / "charts" / "addons" / "c", chart_files("c"))
+    return CliRunner().invoke(cli, ["publish", str(folder), "--root", str(tmp_path / "project"), "--registry",
+                                    f"oci://{server.host}/charts", "--plain-http", "--username", USER,
+                                    "--password-stdin"], input=PASSWORD + "\n",
+                              env={"DOCKER_CONFIG": str(tmp_path / "no-docker"), "SOURCE_DATE_EPOCH": "1700000000",
+                                   "HELM_REGISTRY_CONFIG": str(tmp_path / "none.json"),
+                                   "TKE_CATALOG_CACHE": str(tmp_path / "cache")})
+
+
+def test_publish_sends_no_credentials_to_an_upload_location_on_another_host(hostile: HostileRegistry,
+                                                                             tmp_path: Path) -> None:
+    other = HostileRegistry().start()
+    try:
+        hostile.fault, hostile.other = "upload-elsewhere", other
+        result = publish(hostile, tmp_path)
+        uploads = [headers for method, path, headers in other.requests if path.startswith("/elsewhere/")]
+        assert uploads and all("Authorization" not in headers for headers in uploads), other.requests
+        assert any("Authorization" in headers for _, _, headers in hostile.requests)
+        assert_no_password(result)
+    finally:
+        other.stop()
+
+
+def test_publish_to_a_registry_that_rewrites_the_manifest_fails_and_records_nothing(hostile: HostileRegistry,
+                                                                                    tmp_path: Path) -> None:
+    hostile.fault = "rewrite-manifest"
+    result = publish(hostile, tmp_path)
+    assert result.exit_code == EXIT_OPERATIONAL, result.output
+    assert "stored digest" in result.output + result.stderr
+    assert not (tmp_path / "project" / "catalog.lock").exists() or "sha256" not in (
+        tmp_path / "project" / "catalog.lock").read_text()
+    assert_no_password(result)

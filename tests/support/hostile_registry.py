@@ -52,7 +52,8 @@ def chart_archive(entries: list[tuple[str, str, bytes]] | None = None) -> bytes:
 @dataclass
 class HostileRegistry:
     """`fault` picks the misbehaviour: "" (none), "redirect", "wrong-digest", "huge-manifest",
-    "malformed-manifest", "trickle"; `archive` replaces the chart layer (a hostile archive)."""
+    "malformed-manifest", "trickle", and for publishing "upload-elsewhere" (the upload location is
+    `other`, another host) or "rewrite-manifest" (the stored digest is not the one sent); `archive` replaces the chart layer (a hostile archive)."""
 
     fault: str = ""
     archive: bytes = field(default_factory=chart_archive)
@@ -78,6 +79,15 @@ class HostileRegistry:
             def do_GET(self, head: bool = False) -> None:  # noqa: N802
                 registry.requests.append((self.command, self.path, dict(self.headers)))
                 registry.answer(self, head)
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.do_PUT()
+
+            def do_PUT(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                registry.requests.append((self.command, self.path, dict(self.headers)))
+                registry.receive(self, body)
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
@@ -113,6 +123,27 @@ class HostileRegistry:
             return
         handler.wfile.write(body)
 
+    def receive(self, handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+        """Uploads and manifest PUTs, as a registry that accepts everything (and misbehaves per fault)."""
+        path = handler.path
+        if path.startswith("/elsewhere/"):  # the other host taking an upload, credentials or not
+            self.send(handler, 201, b"")
+            return
+        if not self.authorized(handler):
+            self.send(handler, 401, b"{}", headers={"WWW-Authenticate": 'Basic realm="hostile"'})
+            return
+        if handler.command == "POST" and path.rstrip("/").endswith("/blobs/uploads"):
+            location = (f"http://{self.other.host}/elsewhere/upload" if self.fault == "upload-elsewhere" and self.other
+                        else "/v2/charts/c/blobs/uploads/session")
+            self.send(handler, 202, b"", headers={"Location": location})
+        elif "/blobs/uploads/" in path:
+            self.send(handler, 201, b"")
+        elif "/manifests/" in path:
+            digest = "sha256:" + hashlib.sha256(body + (b" " if self.fault == "rewrite-manifest" else b"")).hexdigest()
+            self.send(handler, 201, b"", headers={"Docker-Content-Digest": digest})
+        else:
+            self.send(handler, 404, b"{}")
+
     def answer(self, handler: http.server.BaseHTTPRequestHandler, head: bool) -> None:
         path = handler.path
         if path.startswith("/storage/"):  # the "other host": serves blobs without asking for credentials
@@ -128,6 +159,10 @@ class HostileRegistry:
         elif "/tags/list" in path:
             self.send(handler, 200, json.dumps({"name": "charts/c", "tags": ["0.1.0"]}).encode(), head,
                       {"Content-Type": "application/json"})
+        elif "/manifests/" in path and self.fault in ("upload-elsewhere", "rewrite-manifest"):
+            self.send(handler, 404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}', head)
+        elif "/blobs/" in path and self.fault in ("upload-elsewhere", "rewrite-manifest"):
+            self.send(handler, 404, b"", head)
         elif "/manifests/" in path:
             body = artifact.manifest
             if self.fault == "huge-manifest":

@@ -157,6 +157,8 @@ class RegistryClient:
         self.ping()
         url = path_or_url if "://" in path_or_url else self._url(path_or_url)
         sent = dict(headers or {})
+        if urllib.parse.urlsplit(url).netloc != urllib.parse.urlsplit(self.base).netloc:
+            return self._send(method, url, sent, body, what)  # another host (an upload location): no credentials
         if self._scheme == "basic" and self._credentials:
             sent["Authorization"] = basic_authorization(self._credentials)
         elif self._scheme == "bearer":
