@@ -123,8 +123,9 @@ def test_a_release_uninstalled_by_hand_is_back_after_the_next_resync_and_a_quiet
     subprocess.run([str(fleet.helm), "uninstall", "addon-c", "--namespace", ns, "--kubeconfig", str(business.plane.kubeconfig)],
                    check=True, capture_output=True, env=fleet.env())
     assert "addon-c" not in business.releases(ns)
-    back = until(lambda: business.releases(ns).get("addon-c"), 30, lambda: "addon-c not reinstalled:\n" + controller.process.tail())
-    assert back["status"] == "deployed"
+    # helm writes its record as pending-install first: wait for the install to finish, not to start
+    until(lambda: (business.releases(ns).get("addon-c") or {}).get("status") == "deployed", 30,
+          lambda: f"addon-c not reinstalled: {business.releases(ns).get('addon-c')}\n" + controller.process.tail())
     assert business.releases(ns)["addon-a"]["revision"] == quiet["addon-a"][-1]  # its neighbour untouched
 
 
