@@ -59,3 +59,21 @@ def test_a_damaged_cache_file_is_ignored(project: Path, tmp_path: Path) -> None:
     for kept in (cache / "chart-info").iterdir():
         kept.write_text("{not json")
     assert CatalogChartSource(project, cache).load(ref(path), version) == good
+
+
+def test_a_rewrite_with_the_same_size_and_a_restored_mtime_is_seen(project: Path, tmp_path: Path) -> None:
+    """What a tar extraction of another build with the same epoch does: other bytes, same size, same mtime."""
+    import os
+
+    cache = tmp_path / "cache"
+    path = "charts/platform/coredns"
+    values = project / path / "values.yaml"
+    values.write_text(values.read_text() + "\nmarker: aaaa\n")
+    stat = values.stat()
+    version = CatalogChartSource(project).versions(ref(path))[0]
+    before = CatalogChartSource(project, cache).load(ref(path), version)
+    values.write_text(values.read_text().replace("marker: aaaa", "marker: bbbb"))
+    os.utime(values, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert values.stat().st_size == stat.st_size and values.stat().st_mtime_ns == stat.st_mtime_ns
+    after = CatalogChartSource(project, cache).load(ref(path), version)
+    assert before.default_values["marker"] == "aaaa" and after.default_values["marker"] == "bbbb"

@@ -2,9 +2,10 @@
 reads one small JSON file per chart instead of every file of every chart line (and its .helmignore
 rules, subchart archives and YAML).
 
-An entry is used only while the folder is unchanged: its key holds the path, size and mtime of every
-file below the folder (symbolic links followed, as the loader follows them) and this toolkit's
-version. Anything unreadable, stale or not JSON-faithful is simply not used (the folder is read again).
+An entry is used only while the folder is unchanged: its key holds the path, size, mtime, ctime and
+inode of every file below the folder (symbolic links followed, as the loader follows them) and this
+toolkit's version; ctime and inode change with every write and cannot be set back, unlike an mtime
+that a tar extraction or `touch -d` restores. Anything unreadable, stale or not JSON-faithful is simply not used (the folder is read again).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _signature(folder: Path) -> str | None:
             for name in sorted(files):
                 path = Path(top) / name
                 stat = path.stat()
-                rows.append(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}")
+                rows.append(f"{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
+                            f"{stat.st_ctime_ns}\0{stat.st_ino}")
     except OSError:
         return None
     text = f"{_FORMAT}\0{__version__}\0{folder.resolve()}\0" + "\n".join(rows)
