@@ -28,7 +28,7 @@ import pytest
 import requests
 
 from tests.support.cluster_fixtures import SESSION_TTL_SECONDS, _require
-from tests.support.control_plane import ControlPlane, eventually, missing_binaries
+from tests.support.control_plane import ControlPlane, KubeApiError, eventually, missing_binaries
 from tests.support.process import ServerProcess, free_port
 from tests.support.registry_fixtures import require_helm
 
@@ -166,8 +166,13 @@ class Fleet:
         return self.management.api_create(CLUSTERS, cluster_object(name, apps, annotations))
 
     def cluster(self, name: str) -> dict[str, Any] | None:
-        path = f"{CLUSTERS}/{name}"
-        return self.management.api_get(path) if self.management.api_exists(path) else None
+        """The Cluster object, or None once it is gone (it may go between any two requests)."""
+        try:
+            return self.management.api_get(f"{CLUSTERS}/{name}")
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def patch_cluster(self, name: str, patch: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.management._checked(
