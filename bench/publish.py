@@ -11,6 +11,7 @@ start-up included. Targets: cold no slower than helm, unchanged re-publish at le
 from __future__ import annotations
 
 import argparse
+import statistics
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.process import binary  # noqa: E402
 from tests.support.registry import start_registry  # noqa: E402
-from toolkit.actions.publish import package_charts, publish  # noqa: E402
+from toolkit.actions.publish import pending_charts, publish, read_lock  # noqa: E402
 from toolkit.adapters.project import find_chart_dirs  # noqa: E402
 from toolkit.adapters.registry.client import open_registry  # noqa: E402
 from toolkit.core.oci_reference import parse_oci_reference  # noqa: E402
@@ -58,7 +59,7 @@ def main() -> None:
                 for folder in folders:
                     out = work / "pkg"
                     _run([str(helm), "package", str(folder), "--destination", str(out)], env)
-                    (archive,) = out.glob(f"{folder.name}-*.tgz") or [None]
+                    (archive,) = list(out.glob("*.tgz")) or [None]  # a line's folder (cilium@1.14) names no archive
                     assert archive is not None, folder
                     _run([str(helm), "push", str(archive), server.oci("helm"), "--plain-http"], env)
                     archive.unlink()
@@ -73,14 +74,17 @@ def main() -> None:
             print(f"{len(folders)} charts, registry {server.oci('')}, jobs={args.jobs}")
             cold_ours = timed("tke-catalog publish (cold)", lambda: _run(ours, env))
             cold_helm = timed("helm package + push loop (cold)", helm_loop)
-            warm_ours = timed("tke-catalog publish (unchanged)", lambda: _run(ours, env))
+            warm_runs = [timed(f"tke-catalog publish (unchanged, run {n + 1})", lambda: _run(ours, env))
+                         for n in range(5)]
+            warm_ours = statistics.median(warm_runs)
             warm_helm = timed("helm package + push loop (again)", helm_loop)
 
             def in_process() -> None:
                 target = parse_oci_reference(server.oci("ours"))
                 client = open_registry(target.host, plain_http=True, pool_size=args.jobs)
-                result = publish(package_charts(folders, epoch=315532800), registry=client, target=target,
-                                 created_epoch=315532800, jobs=args.jobs)
+                charts = pending_charts(folders, epoch=315532800, created_epoch=315532800,
+                                        lock=read_lock(work / "catalog.lock"), registry=target)
+                result = publish(charts, registry=client, target=target, created_epoch=315532800, jobs=args.jobs)
                 assert all(c.action.value == "skipped" for c in result.charts), result
 
             warm_inproc = timed("publish action in-process (unchanged)", in_process)
@@ -88,7 +92,7 @@ def main() -> None:
         finally:
             server.stop()
     print(f"cold:      helm / ours = {cold_helm / cold_ours:5.1f}x   (target >= 1x)")
-    print(f"unchanged: helm / ours = {warm_helm / warm_ours:5.1f}x   (target >= 10x)")
+    print(f"unchanged: helm / ours = {warm_helm / warm_ours:5.1f}x   (median of 5 runs of ours; target >= 10x)")
     print(f"unchanged, without CLI start-up: helm / ours = {warm_helm / warm_inproc:5.1f}x "
           f"(the CLI spends {startup:.2f} s importing before any work)")
 
