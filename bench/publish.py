@@ -11,8 +11,8 @@ start-up included. Targets: cold no slower than helm, unchanged re-publish at le
 from __future__ import annotations
 
 import argparse
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import tempfile

@@ -28,7 +28,12 @@ import pytest
 import requests
 
 from tests.support.cluster_fixtures import SESSION_TTL_SECONDS, _require
-from tests.support.control_plane import ControlPlane, KubeApiError, eventually, missing_binaries
+from tests.support.control_plane import (
+    ControlPlane,
+    KubeApiError,
+    eventually,
+    missing_binaries,
+)
 from tests.support.process import ServerProcess, free_port
 from tests.support.registry_fixtures import require_helm
 
