@@ -72,7 +72,7 @@ class Owners(Protocol):
 class ControllerOptions:
     """The controller's timing and size: its flags."""
 
-    workers: int = 4
+    workers: int = 8
     resync: float = 300.0
     lease_duration: int = 15
     backoff_base: float = 2.0

@@ -31,8 +31,8 @@ def _log(line: str) -> None:
               help="Namespace of the business clusters' <cluster>-kubeconfig Secrets and the replicas' Leases.")
 @click.option("--resource", default="clusters.platform.tkestack.io/v1", show_default=True,
               metavar="PLURAL.GROUP/VERSION", help="The Cluster objects to watch (TKEStack's own API, or our CRD).")
-@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Clusters reconciled at once by this replica.")
+@click.option("--workers", "-j", "--jobs", "workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Clusters reconciled at once by this replica (a reconcile mostly waits on helm and the API servers).")
 @click.option("--apply-jobs", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Releases worked on at once within one Cluster (apply's --jobs).")
 @click.option("--resync", type=Duration(seconds=True), default="5m", show_default=True,
