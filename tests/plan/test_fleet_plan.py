@@ -84,3 +84,11 @@ def test_two_clusters_with_one_name_are_invalid_input(fleet: Path, tmp_path: Pat
     result = CliRunner().invoke(cli, ["plan", str(fleet), "--out-dir", str(tmp_path / "plans"), "--root", str(ROOT)])
     assert result.exit_code == EXIT_INPUT
     assert "Clusters named twice: cls-demo" in result.stderr
+
+
+def test_an_out_dir_that_cannot_be_written_is_invalid_input(fleet: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = CliRunner().invoke(cli, ["plan", str(fleet), "--out-dir", str(tmp_path / "a-file" / "plans"),
+                                      "--root", str(ROOT)])
+    assert result.exit_code == EXIT_INPUT
+    assert "cannot write plans there" in result.stderr and "unexpected" not in result.stderr

@@ -62,6 +62,21 @@ def cluster_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+def _writable(out_dir: Path) -> None:
+    """Make `out_dir` and prove it takes files before any worker starts (else an InputError, not a
+    failure in every worker)."""
+    from toolkit.adapters.files import write_atomic
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".tke-catalog-probe"
+        write_atomic(probe, b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"--out-dir {out_dir}: cannot write plans there ({exc.strerror or exc})",
+                         hint="name a folder you may write, or leave --out-dir out to print the plans") from None
+
+
 def _setup(root: Path, charts: Any) -> None:
     from toolkit.adapters.project import load_catalog
 
@@ -134,7 +149,7 @@ def plan_fleet(paths: Sequence[Path], *, root: Path, charts: Any, jobs: int | No
     `out_dir` each document is written to `OUT/<cluster>.plan.json` instead of emitted as JSON."""
     files = cluster_files(paths)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        _writable(out_dir)
     _setup(root, charts)
     workers = max(1, min(jobs or os.cpu_count() or 1, (len(files) + CHUNK - 1) // CHUNK))
     chunks = [(files[i:i + CHUNK], output, str(out_dir) if out_dir else None) for i in range(0, len(files), CHUNK)]
